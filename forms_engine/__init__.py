@@ -1,0 +1,63 @@
+"""forms-engine: JSON form definitions served as accessible GOV.UK journeys."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from .config import ROOT, Config
+from .content import render_markdown
+from .definitions.loader import FormRegistry
+from .extensions import csrf, db
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the application: the only place an app is made."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    logging.basicConfig(level=logging.INFO)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")}),
+        ]
+    )
+    app.jinja_env.globals["render_markdown"] = render_markdown
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    csrf.init_app(app)
+
+    from . import cli, security
+    from .runner import views
+
+    security.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+
+    if "forms_engine.registry" not in app.extensions:
+        app.extensions["forms_engine.registry"] = FormRegistry.from_directory(
+            Path(app.config["FORM_DEFINITIONS_DIR"])
+        )
+    return app
+
+
+def form_registry(app: Flask) -> FormRegistry:
+    registry: FormRegistry = app.extensions["forms_engine.registry"]
+    return registry

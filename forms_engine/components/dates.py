@@ -1,0 +1,232 @@
+"""Date components: a full date (day, month, year) and a month and year, both as GOV.UK date inputs.
+
+Only real dates pass (31 February is an error), month names are accepted ("jan", "March"), and dates
+can be bounded by absolute dates or dates relative to today ("today", "-30d", "+1y", "-6m").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from typing import Any, ClassVar
+
+from markupsafe import Markup, escape
+from wtforms import Form, StringField
+from wtforms.fields.core import UnboundField
+
+from . import messages
+from .base import Answer, ComponentHandler, FieldError, FieldView, register
+
+MONTH_NAMES = {
+    name.lower(): number
+    for number in range(1, 13)
+    for name in (calendar.month_name[number], calendar.month_abbr[number])
+}
+MONTH_NAMES["sept"] = 9
+
+
+def resolve_date_bound(bound: str, today: date) -> date:
+    """'2024-01-31' -> that date; 'today', '-30d', '+2y', '-6m' -> relative to `today`."""
+    if bound == "today":
+        return today
+    match = re.fullmatch(r"([+-])(\d+)([dmy])", bound)
+    if match is None:
+        return date.fromisoformat(bound)
+    sign = 1 if match[1] == "+" else -1
+    amount = sign * int(match[2])
+    if match[3] == "d":
+        return date.fromordinal(today.toordinal() + amount)
+    months = amount * (12 if match[3] == "y" else 1)
+    year, month_index = divmod(today.year * 12 + today.month - 1 + months, 12)
+    day = min(today.day, calendar.monthrange(year, month_index + 1)[1])
+    return date(year, month_index + 1, day)
+
+
+def format_date(value: date) -> str:
+    """GOV.UK style: 5 January 2024."""
+    return f"{value.day} {calendar.month_name[value.month]} {value.year}"
+
+
+def _parse_month(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    return MONTH_NAMES.get(text.lower().rstrip("."))
+
+
+class _DateHandler(ComponentHandler):
+    macro = "date-input:govukDateInput"
+    uses_fieldset = True
+    parts: ClassVar[tuple[str, ...]] = ("day", "month", "year")
+    widths: ClassVar[dict[str, str]] = {"day": "2", "month": "2", "year": "4"}
+
+    #: Names of the parts' form fields: dob-day, dob-month, dob-year.
+    def part_name(self, part: str) -> str:
+        return f"{self.name}-{part}"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(self.part_name(p) for p in self.parts)
+
+    @property
+    def target_id(self) -> str:
+        return self.part_name(self.parts[0])
+
+    def fields(self) -> dict[str, UnboundField]:
+        return {self.part_name(p): StringField() for p in self.parts}
+
+    def _raw(self, form: Form) -> dict[str, str]:
+        return {p: (form[self.part_name(p)].data or "").strip() for p in self.parts}
+
+    def _part_error(self, kind: str, template: str, parts: list[str], **values: Any) -> FieldError:
+        target = self.part_name(parts[0]) if parts else self.target_id
+        return FieldError(self.error_message(kind, template, **values), target, frozenset(parts))
+
+    def _to_date(self, raw: dict[str, str]) -> tuple[date | None, FieldError | None]:
+        """Turn the parts into a date, or say which part is wrong."""
+        day_text = raw.get("day", "1")
+        month = _parse_month(raw["month"])
+        bad = []
+        if not day_text.isdigit() or not 1 <= int(day_text) <= 31:
+            bad.append("day")
+        if month is None or not 1 <= month <= 12:
+            bad.append("month")
+        if not raw["year"].isdigit():
+            bad.append("year")
+        if bad:
+            return None, self._part_error("format", messages.DATE_NOT_REAL, bad)
+        if len(raw["year"]) != 4:
+            return None, self._part_error("format", messages.DATE_YEAR_DIGITS, ["year"])
+        try:
+            return date(int(raw["year"]), month, int(day_text)), None  # type: ignore[arg-type]
+        except ValueError:
+            return None, self._part_error("format", messages.DATE_NOT_REAL, ["day"])
+
+    def validate(self, form: Form, today: date | None = None) -> FieldError | None:
+        raw = self._raw(form)
+        missing = [p for p in self.parts if not raw[p]]
+        if len(missing) == len(self.parts):
+            if self.component.optional:
+                return None
+            return self._part_error("required", messages.DATE_REQUIRED, list(self.parts))
+        if missing:
+            return self._part_error(
+                "required", messages.DATE_MISSING_PARTS, missing, parts=messages.join_parts(missing)
+            )
+        value, error = self._to_date(raw)
+        if error is not None or value is None:
+            return error
+        return self._check_bounds(value, today or date.today())
+
+    def _check_bounds(self, value: date, today: date) -> FieldError | None:
+        options = self.component.options
+        whole = list(self.parts)
+        if "earliest" in options:
+            earliest = self._floor(resolve_date_bound(options["earliest"], today))
+            if value < earliest:
+                if options["earliest"] == "today":
+                    return self._part_error("earliest", messages.DATE_IN_FUTURE, whole)
+                return self._part_error(
+                    "earliest", messages.DATE_BEFORE_EARLIEST, whole, date=self._show(earliest)
+                )
+        if "latest" in options:
+            latest = self._floor(resolve_date_bound(options["latest"], today))
+            if value > latest:
+                if options["latest"] == "today":
+                    return self._part_error("latest", messages.DATE_IN_PAST, whole)
+                return self._part_error(
+                    "latest", messages.DATE_AFTER_LATEST, whole, date=self._show(latest)
+                )
+        return None
+
+    def _floor(self, value: date) -> date:
+        return value
+
+    def _show(self, value: date) -> str:
+        return format_date(value)
+
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
+        items = []
+        for part in self.parts:
+            classes = f"govuk-input--width-{self.widths[part]}"
+            if error is not None and (not error.parts or part in error.parts):
+                classes += " govuk-input--error"
+            items.append(
+                {
+                    "name": part,
+                    "label": getattr(messages, part.upper()),
+                    "classes": classes,
+                    "value": view.value(self.part_name(part)),
+                }
+            )
+        return {
+            "id": self.name,
+            "namePrefix": self.name,
+            "fieldset": self._legend(language, is_page_heading),
+            "items": items,
+            **self._common(language, error),
+        }
+
+    def is_answered(self, answer: Answer) -> bool:
+        return isinstance(answer, str) and bool(answer)
+
+
+@register
+class DatePartsField(_DateHandler):
+    type_name = "DatePartsField"
+
+    def answer(self, form: Form) -> Answer:
+        value, error = self._to_date(self._raw(form))
+        return value.isoformat() if value is not None and error is None else None
+
+    def formdata(self, answer: Answer) -> dict[str, list[str]]:
+        if not self.is_answered(answer):
+            return {}
+        value = date.fromisoformat(answer)
+        return {
+            self.part_name("day"): [str(value.day)],
+            self.part_name("month"): [str(value.month)],
+            self.part_name("year"): [str(value.year)],
+        }
+
+    def display(self, answer: Answer, language: str = "en") -> Markup:
+        if not self.is_answered(answer):
+            return Markup(messages.NOT_ANSWERED)
+        return escape(format_date(date.fromisoformat(answer)))
+
+    def export(self, answer: Answer) -> str:
+        return str(answer) if self.is_answered(answer) else ""
+
+
+@register
+class MonthYearField(_DateHandler):
+    type_name = "MonthYearField"
+    parts = ("month", "year")
+
+    def _floor(self, value: date) -> date:
+        # Bounds compare by month: "latest: today" allows any day of this month.
+        return value.replace(day=1)
+
+    def _show(self, value: date) -> str:
+        return f"{calendar.month_name[value.month]} {value.year}"
+
+    def answer(self, form: Form) -> Answer:
+        value, error = self._to_date(self._raw(form))
+        return f"{value.year:04d}-{value.month:02d}" if value is not None and error is None else None
+
+    def formdata(self, answer: Answer) -> dict[str, list[str]]:
+        if not self.is_answered(answer):
+            return {}
+        year, month = answer.split("-")
+        return {self.part_name("month"): [str(int(month))], self.part_name("year"): [year]}
+
+    def display(self, answer: Answer, language: str = "en") -> Markup:
+        if not self.is_answered(answer):
+            return Markup(messages.NOT_ANSWERED)
+        year, month = answer.split("-")
+        return escape(f"{calendar.month_name[int(month)]} {year}")
+
+    def export(self, answer: Answer) -> str:
+        return str(answer) if self.is_answered(answer) else ""

@@ -1,0 +1,260 @@
+"""Components answered by typing: text, long text, numbers, email addresses, telephone and NI numbers."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from email_validator import EmailNotValidError, validate_email
+from markupsafe import Markup, escape
+from wtforms import StringField, TextAreaField
+from wtforms.fields.core import UnboundField
+
+from . import messages
+from .base import Answer, ComponentHandler, FieldError, FieldView, register
+
+
+class _InputHandler(ComponentHandler):
+    """A single-line govukInput."""
+
+    macro = "input:govukInput"
+    input_type: ClassVar[str] = "text"
+    extra_params: ClassVar[dict[str, Any]] = {}
+
+    def fields(self) -> dict[str, UnboundField]:
+        return {self.name: StringField()}
+
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
+        options = self.component.options
+        params: dict[str, Any] = {
+            "id": self.name,
+            "name": self.name,
+            "type": self.input_type,
+            "value": view.value(self.name),
+            "label": self._label(language, is_page_heading),
+            **self.extra_params,
+            **self._common(language, error),
+        }
+        if options.get("classes"):
+            params["classes"] = options["classes"]
+        if options.get("autocomplete"):
+            params["autocomplete"] = options["autocomplete"]
+        return params
+
+
+@register
+class TextField(_InputHandler):
+    type_name = "TextField"
+
+    def check(self, value: str) -> FieldError | None:
+        options = self.component.options
+        if "minLength" in options and len(value) < options["minLength"]:
+            return self.error("minLength", messages.TOO_SHORT, count=options["minLength"])
+        if "maxLength" in options and len(value) > options["maxLength"]:
+            return self.error("maxLength", messages.TOO_LONG, count=options["maxLength"])
+        if "regex" in options and not re.fullmatch(options["regex"], value):
+            return self.error("format", messages.BAD_FORMAT)
+        return None
+
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
+        params = super().params(view, error, language, is_page_heading)
+        if "spellcheck" in self.component.options:
+            params["spellcheck"] = self.component.options["spellcheck"]
+        return params
+
+
+@register
+class MultilineTextField(ComponentHandler):
+    """Long text: govukTextarea, or govukCharacterCount when a word or character limit is set."""
+
+    type_name = "MultilineTextField"
+
+    def macro_name(self) -> str:
+        options = self.component.options
+        if "maxWords" in options or "maxLength" in options:
+            return "character-count:govukCharacterCount"
+        return "textarea:govukTextarea"
+
+    def fields(self) -> dict[str, UnboundField]:
+        return {self.name: TextAreaField()}
+
+    def check(self, value: str) -> FieldError | None:
+        options = self.component.options
+        if "maxWords" in options and len(value.split()) > options["maxWords"]:
+            return self.error("maxWords", messages.TOO_MANY_WORDS, count=options["maxWords"])
+        if "maxLength" in options and len(value) > options["maxLength"]:
+            return self.error("maxLength", messages.TOO_LONG, count=options["maxLength"])
+        return None
+
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
+        options = self.component.options
+        params: dict[str, Any] = {
+            "id": self.name,
+            "name": self.name,
+            "value": view.value(self.name),
+            "rows": options.get("rows", 5),
+            "label": self._label(language, is_page_heading),
+            **self._common(language, error),
+        }
+        if "maxWords" in options:
+            params["maxwords"] = options["maxWords"]
+        elif "maxLength" in options:
+            params["maxlength"] = options["maxLength"]
+        return params
+
+    def display(self, answer: Answer, language: str = "en") -> Markup:
+        if not self.is_answered(answer):
+            return Markup(messages.NOT_ANSWERED)
+        return Markup("<br>").join(escape(line) for line in str(answer).splitlines())
+
+
+def _parse_number(text: str) -> Decimal | None:
+    cleaned = text.replace(",", "").replace(" ", "")
+    if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", cleaned):
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None
+
+
+def _format_number(number: int | float | Decimal) -> str:
+    return f"{number:,}" if isinstance(number, int) else f"{Decimal(str(number)):,}"
+
+
+@register
+class NumberField(_InputHandler):
+    type_name = "NumberField"
+    extra_params: ClassVar[dict[str, Any]] = {"spellcheck": False}
+
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
+        params = super().params(view, error, language, is_page_heading)
+        options = self.component.options
+        params["inputmode"] = "decimal" if options.get("decimals") else "numeric"
+        params.setdefault("classes", "govuk-input--width-10")
+        if options.get("prefix"):
+            params["prefix"] = {"text": options["prefix"]}
+        if options.get("suffix"):
+            params["suffix"] = {"text": options["suffix"]}
+        return params
+
+    def check(self, value: str) -> FieldError | None:
+        options = self.component.options
+        number = _parse_number(value)
+        if number is None:
+            return self.error("format", messages.NUMBER_NOT_NUMBER)
+        decimals = options.get("decimals", 0)
+        exponent = number.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if places > decimals:
+            if decimals == 0:
+                return self.error("format", messages.NUMBER_NOT_WHOLE)
+            return self.error("format", messages.NUMBER_TOO_MANY_DECIMALS, count=decimals)
+        low, high = options.get("min"), options.get("max")
+        out_of_range = (low is not None and number < Decimal(str(low))) or (
+            high is not None and number > Decimal(str(high))
+        )
+        if out_of_range:
+            if low is not None and high is not None:
+                return self.error(
+                    "range", messages.NUMBER_BETWEEN, min=_format_number(low), max=_format_number(high)
+                )
+            if low is not None:
+                return self.error("min", messages.NUMBER_MIN, min=_format_number(low))
+            return self.error("max", messages.NUMBER_MAX, max=_format_number(high))  # type: ignore[arg-type]
+        return None
+
+    def answer(self, form: Any) -> Answer:
+        text = (form[self.name].data or "").strip()
+        number = _parse_number(text) if text else None
+        if number is None:
+            return None
+        return int(number) if self.component.options.get("decimals", 0) == 0 else float(number)
+
+    def display(self, answer: Answer, language: str = "en") -> Markup:
+        if not self.is_answered(answer):
+            return Markup(messages.NOT_ANSWERED)
+        options = self.component.options
+        text = f"{options.get('prefix', '')}{self.export(answer)}"
+        if options.get("suffix"):
+            text = f"{text} {options['suffix']}"
+        return escape(text)
+
+    def export(self, answer: Answer) -> str:
+        if not self.is_answered(answer):
+            return ""
+        decimals = self.component.options.get("decimals", 0)
+        return f"{answer:.{decimals}f}" if decimals else str(answer)
+
+
+@register
+class EmailAddressField(_InputHandler):
+    type_name = "EmailAddressField"
+    input_type = "email"
+    extra_params: ClassVar[dict[str, Any]] = {"spellcheck": False, "autocomplete": "email"}
+
+    def check(self, value: str) -> FieldError | None:
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError:
+            return self.error("format", messages.EMAIL_FORMAT)
+        return None
+
+
+PHONE_ALLOWED = re.compile(r"^\+?[\d\s()\-]+$")
+
+
+@register
+class TelephoneNumberField(_InputHandler):
+    type_name = "TelephoneNumberField"
+    input_type = "tel"
+    extra_params: ClassVar[dict[str, Any]] = {"autocomplete": "tel", "classes": "govuk-input--width-20"}
+
+    def check(self, value: str) -> FieldError | None:
+        digits = re.sub(r"\D", "", value)
+        if not PHONE_ALLOWED.match(value) or not 10 <= len(digits) <= 15:
+            return self.error("format", messages.PHONE_FORMAT)
+        return None
+
+
+NINO = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
+
+
+def _normalise_nino(value: str) -> str:
+    return re.sub(r"\s+", "", value).upper()
+
+
+@register
+class NationalInsuranceNumberField(_InputHandler):
+    type_name = "NationalInsuranceNumberField"
+    extra_params: ClassVar[dict[str, Any]] = {
+        "spellcheck": False,
+        "classes": "govuk-input--width-10 govuk-input--extra-letter-spacing",
+    }
+
+    def check(self, value: str) -> FieldError | None:
+        if not NINO.match(_normalise_nino(value)):
+            return self.error("format", messages.NINO_FORMAT)
+        return None
+
+    def answer(self, form: Any) -> Answer:
+        text = (form[self.name].data or "").strip()
+        return _normalise_nino(text) or None
+
+    def export(self, answer: Answer) -> str:
+        if not self.is_answered(answer):
+            return ""
+        text = str(answer)
+        return f"{text[0:2]} {text[2:4]} {text[4:6]} {text[6:8]} {text[8:]}"
+
+    def display(self, answer: Answer, language: str = "en") -> Markup:
+        return escape(self.export(answer)) if self.is_answered(answer) else super().display(answer)

@@ -1,0 +1,1 @@
+"""The form definition language: schema, model and loader. Imports nothing from Flask."""

@@ -1,0 +1,243 @@
+"""Read form definitions, validate them (JSON Schema, then cross references) and keep the valid ones by slug.
+
+Every problem is reported with the JSON path where it lies, so a designer can act on all of them at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .model import FormDefinition, build_definition
+
+log = logging.getLogger(__name__)
+
+#: Page paths the runner uses for its own pages; a definition page may not take them.
+RESERVED_PATHS = frozenset({"/start", "/check-answers", "/confirmation", "/submit", "/assets"})
+CHOICE_TYPES = frozenset({"RadiosField", "CheckboxesField", "SelectField"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a definition, at a JSON path such as `$.pages[2].components[0].list`."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class DefinitionError(Exception):
+    """A definition that cannot be used, with every problem found in it."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        super().__init__(f"{source}: {len(problems)} problem(s)")
+        self.source = source
+        self.problems = problems
+
+
+@cache
+def definition_schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) for form definitions."""
+    text = resources.files(__package__).joinpath("schema/form-definition.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = definition_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def _schema_message(error: ValidationError) -> str:
+    # oneOf failures of a text are clearer said plainly than as jsonschema's repr of the value.
+    if error.validator == "oneOf" and error.schema.get("description", "").startswith("Text a user"):
+        return "must be a non-empty string or an object of translations with an 'en' string"
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties", "Unknown properties")
+    return error.message
+
+
+def _leaf_errors(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """Flatten if/then failures so the reported path points into the offending option."""
+    for error in errors:
+        if error.validator in ("allOf", "then") and error.context:
+            yield from _leaf_errors(error.context)
+        else:
+            yield error
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """Every JSON Schema violation in `data`, in document order."""
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [Problem(e.json_path, _schema_message(e)) for e in _leaf_errors(errors)]
+
+
+def _duplicates(
+    items: Iterable[tuple[str, str]], what: str, problems: list[Problem]
+) -> dict[str, str]:
+    """Record a problem for each repeated key; return the first path seen for each key."""
+    seen: dict[str, str] = {}
+    for key, path in items:
+        if key in seen:
+            problems.append(Problem(path, f"duplicate {what} '{key}' (first used at {seen[key]})"))
+        else:
+            seen[key] = path
+    return seen
+
+
+def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Problems a schema cannot express: uniqueness and references between parts of the definition."""
+    problems: list[Problem] = []
+    pages = data["pages"]
+    lists = {lst["id"]: lst for lst in data.get("lists", [])}
+    _duplicates(((lst["id"], f"$.lists[{i}].id") for i, lst in enumerate(data.get("lists", []))),
+                "list id", problems)
+    for i, lst in enumerate(data.get("lists", [])):
+        _duplicates(
+            ((item["value"], f"$.lists[{i}].items[{j}].value") for j, item in enumerate(lst["items"])),
+            "list item value", problems,
+        )
+    sections = {s["id"] for s in data.get("sections", [])}
+    _duplicates(((s["id"], f"$.sections[{i}].id") for i, s in enumerate(data.get("sections", []))),
+                "section id", problems)
+    _duplicates(((p["id"], f"$.pages[{i}].id") for i, p in enumerate(pages)), "page id", problems)
+    _duplicates(((p["path"], f"$.pages[{i}].path") for i, p in enumerate(pages)), "page path", problems)
+    components = [
+        (c, f"$.pages[{i}].components[{j}]") for i, p in enumerate(pages)
+        for j, c in enumerate(p["components"])
+    ]
+    _duplicates(((c["id"], f"{path}.id") for c, path in components), "component id", problems)
+    names = _duplicates(((c["name"], f"{path}.name") for c, path in components), "component name",
+                        problems)
+    by_name = {c["name"]: c for c, _ in components}
+
+    for i, page in enumerate(pages):
+        if page["path"] in RESERVED_PATHS:
+            problems.append(Problem(f"$.pages[{i}].path",
+                                    f"'{page['path']}' is used by the engine; choose another path"))
+        if "section" in page and page["section"] not in sections:
+            problems.append(Problem(f"$.pages[{i}].section", f"unknown section '{page['section']}'"))
+
+    for component, path in components:
+        list_id = component.get("list")
+        if list_id is not None and list_id not in lists:
+            problems.append(Problem(f"{path}.list", f"unknown list '{list_id}'"))
+        if list_id is not None and component["type"] not in CHOICE_TYPES:
+            problems.append(Problem(f"{path}.list", f"{component['type']} does not use a list"))
+        options = component.get("options", {})
+        if "regex" in options:
+            try:
+                re.compile(options["regex"])
+            except re.error as exc:
+                problems.append(Problem(f"{path}.options.regex", f"not a valid pattern: {exc}"))
+            if "format" not in component.get("errors", {}):
+                problems.append(Problem(f"{path}.errors",
+                                        "a regex needs an error message under errors.format"))
+        for low, high in (("min", "max"), ("minLength", "maxLength"), ("minSelected", "maxSelected")):
+            if low in options and high in options and options[low] > options[high]:
+                problems.append(Problem(f"{path}.options.{low}", f"{low} is greater than {high}"))
+        if component["type"] == "CheckboxesField" and list_id in lists:
+            count = len(lists[list_id]["items"])
+            if options.get("minSelected", 0) > count:
+                problems.append(Problem(f"{path}.options.minSelected",
+                                        f"minSelected is more than the {count} items in the list"))
+
+    email = data.get("confirmationEmailComponent")
+    if email is not None:
+        if email not in names:
+            problems.append(Problem("$.confirmationEmailComponent", f"unknown component '{email}'"))
+        elif by_name[email]["type"] != "EmailAddressField":
+            problems.append(Problem("$.confirmationEmailComponent",
+                                    f"'{email}' is a {by_name[email]['type']}, not an EmailAddressField"))
+
+    languages = data.get("languages", ["en"])
+    if languages and languages[0] != "en":
+        problems.append(Problem("$.languages[0]", "English ('en') must be the first language"))
+    return problems
+
+
+def validate_definition_data(data: Any) -> list[Problem]:
+    """All problems in a parsed definition: schema first, then references when the shape is right."""
+    problems = schema_problems(data)
+    if problems:
+        return problems
+    return reference_problems(data)
+
+
+def parse_definition_file(path: Path) -> Any:
+    """Parse a definition file's JSON, raising DefinitionError with the line of a syntax error."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(str(path), [Problem("$", f"not UTF-8 text: {exc.reason}")]) from exc
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(
+            str(path), [Problem("$", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        ) from exc
+
+
+def load_definition(path: Path) -> FormDefinition:
+    """Load one definition file, raising DefinitionError listing every problem."""
+    data = parse_definition_file(path)
+    problems = validate_definition_data(data)
+    if problems:
+        raise DefinitionError(str(path), problems)
+    return build_definition(data)
+
+
+@dataclass
+class FormRegistry:
+    """The definitions a running service offers, and the ones it could not load."""
+
+    forms: dict[str, FormDefinition]
+    versions: dict[tuple[str, str], FormDefinition]
+    unavailable: dict[str, list[Problem]]
+
+    @classmethod
+    def empty(cls) -> FormRegistry:
+        return cls({}, {}, {})
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> FormRegistry:
+        """Load every `*.json` definition; a bad file is logged and listed, never fatal."""
+        registry = cls.empty()
+        for path in sorted(Path(directory).glob("*.json")):
+            if path.name.endswith(".schema.json"):
+                continue
+            try:
+                definition = load_definition(path)
+            except DefinitionError as exc:
+                log.error("form definition %s is unavailable: %s", path.name,
+                          "; ".join(str(p) for p in exc.problems))
+                registry.unavailable[path.stem] = exc.problems
+                continue
+            if definition.slug in registry.forms:
+                problem = Problem("$.slug", f"slug '{definition.slug}' is already used by another file")
+                log.error("form definition %s is unavailable: %s", path.name, problem)
+                registry.unavailable[path.stem] = [problem]
+                continue
+            registry.add(definition)
+        return registry
+
+    def add(self, definition: FormDefinition) -> None:
+        self.forms[definition.slug] = definition
+        self.versions[(definition.slug, definition.version)] = definition
+
+    def get(self, slug: str, version: str | None = None) -> FormDefinition | None:
+        if version is not None:
+            return self.versions.get((slug, version))
+        return self.forms.get(slug)

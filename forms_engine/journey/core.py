@@ -1,0 +1,199 @@
+"""Navigation over (definition, answers): pages on the path, next and previous page, the first page
+still to complete, check-answers rows and re-validation at submit. Pure code: no Flask, no database.
+
+Answers are a mapping from component name to the normalised answer. A question the user saw and left
+blank (optional) is stored as None, so "present in answers" means "the user has been past it".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+
+from ..components import ComponentHandler, FieldError, handler_for
+from ..definitions.model import FormDefinition, Page
+
+Answers = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """Outcome of validating one page's form data."""
+
+    answers: dict[str, Any]
+    errors: dict[str, FieldError]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+class CompiledPage:
+    """A page with its component handlers and WTForms form class, built once per definition version."""
+
+    def __init__(self, page: Page, definition: FormDefinition):
+        self.page = page
+        self.handlers: tuple[ComponentHandler, ...] = tuple(
+            handler_for(c, definition) for c in page.components
+        )
+        self.questions = tuple(h for h in self.handlers if h.is_question)
+        fields: dict[str, Any] = {}
+        for handler in self.questions:
+            fields.update(handler.fields())
+        self.form_class: type[Form] = type(f"PageForm_{page.id}", (Form,), fields)
+
+    @property
+    def heading_handler(self) -> ComponentHandler | None:
+        """On a page with a single question, that question's label or legend is the page heading."""
+        return self.questions[0] if len(self.questions) == 1 else None
+
+    def form(self, formdata: Mapping[str, list[str]]) -> Form:
+        return self.form_class(formdata=MultiDict(formdata))
+
+    def validate(self, formdata: Mapping[str, list[str]]) -> PageResult:
+        """Validate posted data; answers are only meaningful when there are no errors."""
+        form = self.form(formdata)
+        errors: dict[str, FieldError] = {}
+        answers: dict[str, Any] = {}
+        for handler in self.questions:
+            error = handler.validate(form)
+            if error is not None:
+                errors[handler.name] = error
+            else:
+                answers[handler.name] = handler.answer(form)
+        return PageResult(answers, errors)
+
+    def formdata(self, answers: Answers) -> dict[str, list[str]]:
+        """Form data reproducing the stored answers: pre-fills the page and re-validates it."""
+        data: dict[str, list[str]] = {}
+        for handler in self.questions:
+            if handler.name in answers:
+                data.update(handler.formdata(answers[handler.name]))
+        return data
+
+    def is_complete(self, answers: Answers) -> bool:
+        """Every question on the page has been answered (or passed, if optional) and still validates."""
+        if not all(h.name in answers for h in self.questions):
+            return False
+        return not self.questions or self.validate(self.formdata(answers)).is_valid
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One row of check your answers."""
+
+    page: Page
+    handler: ComponentHandler
+    key: str
+    value: Markup
+
+
+@dataclass(frozen=True)
+class SectionRows:
+    title: str | None
+    rows: list[AnswerRow]
+
+
+class Journey:
+    """Navigation for one definition version. Build with `journey_for(definition)`."""
+
+    def __init__(self, definition: FormDefinition):
+        self.definition = definition
+        self.pages = tuple(CompiledPage(p, definition) for p in definition.pages)
+        self._by_slug = {p.page.slug: p for p in self.pages}
+
+    def page(self, slug: str) -> CompiledPage | None:
+        return self._by_slug.get(slug)
+
+    @cached_property
+    def first_page(self) -> CompiledPage:
+        return self.pages[0]
+
+    def pages_on_path(self, answers: Answers) -> list[CompiledPage]:
+        """Pages the user goes through given their answers, in order."""
+        return list(self.pages)
+
+    def next_page(self, current: CompiledPage, answers: Answers) -> CompiledPage | None:
+        """The page after `current` on the path, or None when check answers comes next."""
+        path = self.pages_on_path(answers)
+        index = path.index(current) if current in path else -1
+        return path[index + 1] if index + 1 < len(path) else None
+
+    def previous_page(self, current: CompiledPage, answers: Answers) -> CompiledPage | None:
+        """The page before `current` on the path, or None when it is the first page."""
+        path = self.pages_on_path(answers)
+        if current not in path:
+            return None
+        index = path.index(current)
+        return path[index - 1] if index > 0 else None
+
+    def first_incomplete_page(self, answers: Answers) -> CompiledPage | None:
+        """The first page on the path not yet completed, or None when every page is."""
+        for page in self.pages_on_path(answers):
+            if not page.is_complete(answers):
+                return page
+        return None
+
+    def can_visit(self, page: CompiledPage, answers: Answers) -> bool:
+        """A page may be shown when it is on the path and every page before it is complete."""
+        for earlier in self.pages_on_path(answers):
+            if earlier is page:
+                return True
+            if not earlier.is_complete(answers):
+                return False
+        return False
+
+    def answers_on_path(self, answers: Answers) -> dict[str, Any]:
+        """Only the answers to questions on the path the user took."""
+        kept: dict[str, Any] = {}
+        for page in self.pages_on_path(answers):
+            for handler in page.questions:
+                if handler.name in answers:
+                    kept[handler.name] = answers[handler.name]
+        return kept
+
+    def submission_errors(self, answers: Answers) -> dict[str, dict[str, FieldError]]:
+        """Re-validate every page on the path: page slug -> errors. Empty when ready to submit."""
+        problems: dict[str, dict[str, FieldError]] = {}
+        for page in self.pages_on_path(answers):
+            missing = [h for h in page.questions if h.name not in answers]
+            result = page.validate(page.formdata(answers))
+            if missing or not result.is_valid:
+                problems[page.page.slug] = result.errors or {
+                    h.name: FieldError("Not answered", h.target_id) for h in missing
+                }
+        return problems
+
+    def check_answer_sections(self, answers: Answers, language: str = "en") -> list[SectionRows]:
+        """Rows for check your answers, grouped by consecutive section."""
+        sections: list[SectionRows] = []
+        for page in self.pages_on_path(answers):
+            title = self.definition.section_title(page.page)
+            title_text = title.in_language(language) if title is not None else None
+            if not sections or sections[-1].title != title_text:
+                sections.append(SectionRows(title_text, []))
+            for handler in page.questions:
+                label = handler.component.short_title or handler.component.title
+                key = label.in_language(language) if label is not None else handler.name
+                sections[-1].rows.append(
+                    AnswerRow(page.page, handler, key, handler.display(answers.get(handler.name), language))
+                )
+        return [s for s in sections if s.rows]
+
+
+_journeys: dict[tuple[str, str], Journey] = {}
+
+
+def journey_for(definition: FormDefinition) -> Journey:
+    """The Journey for a definition version, built once and reused (keyed by slug and content hash)."""
+    key = (definition.slug, definition.version)
+    journey = _journeys.get(key)
+    if journey is None or journey.definition is not definition:
+        journey = _journeys[key] = Journey(definition)
+    return journey

@@ -1,0 +1,142 @@
+"""Question pages compiled once per (definition version, page, language) and filled per request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flask import Flask, render_template
+from markupsafe import Markup, escape
+
+from ..components import FieldError, LiteralView
+from ..definitions.model import FormDefinition
+from ..journey import CompiledPage
+from .rendering import Compiled, ComponentTemplate, MacroCaller, macro_caller, slot
+
+ERROR_PREFIX = "Error: "
+CONTINUE = "Continue"
+
+
+@dataclass
+class Chrome:
+    """Parts of the layout that never change, rendered once per app."""
+
+    header: Markup
+    footer: Markup
+    call_macro: MacroCaller
+
+    def service_navigation(self, title: str, url: str) -> Markup:
+        return _service_navigation(self.call_macro, title, url)
+
+
+@lru_cache(maxsize=256)
+def _service_navigation(call_macro: MacroCaller, title: str, url: str) -> Markup:
+    return call_macro("service-navigation:govukServiceNavigation",
+                      {"serviceName": title, "serviceUrl": url})
+
+
+def init_chrome(app: Flask) -> Chrome:
+    call = macro_caller(app.jinja_env)
+    chrome = Chrome(
+        header=call("header:govukHeader", {}),
+        footer=call("footer:govukFooter", {}),
+        call_macro=call,
+    )
+    app.jinja_env.globals["chrome"] = chrome
+    return chrome
+
+
+def back_link_html(href: str | None) -> str:
+    if href is None:
+        return ""
+    return f'<a href="{escape(href)}" class="govuk-back-link">Back</a>'
+
+
+class PageView:
+    """One question page for one language, as static HTML with slots."""
+
+    def __init__(self, definition: FormDefinition, page: CompiledPage, language: str,
+                 chrome: Chrome):
+        self.page = page
+        self.language = language
+        self.call_macro = chrome.call_macro
+        heading_handler = page.heading_handler
+        self.components = [
+            ComponentTemplate(h, chrome.call_macro, language, h is heading_handler)
+            for h in page.handlers
+        ]
+        title = page.page.title.in_language(language)
+        section = definition.section_title(page.page)
+        html = render_template(
+            "runner/question.html",
+            nonce=slot("nonce"),
+            csrf_token=slot("csrf"),
+            back_link=slot("back"),
+            error_summary=slot("errors"),
+            page_title=Markup(slot("title_prefix") + escape(
+                heading_handler.title(language) if heading_handler else title)),
+            service_title=definition.title.in_language(language),
+            service_url=f"/{definition.slug}/",
+            single_question=heading_handler is not None,
+            caption=section.in_language(language) if section else None,
+            heading=title,
+            components=[slot(f"component:{i}") for i in range(len(page.handlers))],
+            button_text=CONTINUE,
+        )
+        self.compiled = Compiled(html)
+
+    def render(
+        self,
+        formdata: Mapping[str, list[str]],
+        errors: Mapping[str, FieldError],
+        nonce: str,
+        csrf_token: str,
+        back_href: str | None,
+    ) -> Markup:
+        values: dict[str, Any] = {
+            "nonce": nonce,
+            "csrf": str(escape(csrf_token)),
+            "back": back_link_html(back_href),
+            "title_prefix": ERROR_PREFIX if errors else "",
+            "errors": self._error_summary(errors) if errors else "",
+        }
+        heading_handler = self.page.heading_handler
+        view = LiteralView(formdata)
+        for index, (handler, template) in enumerate(zip(self.page.handlers, self.components,
+                                                        strict=True)):
+            error = errors.get(handler.name) if handler.is_question else None
+            if error is None:
+                values[f"component:{index}"] = template.fill(formdata)
+            else:
+                values[f"component:{index}"] = handler.render(
+                    self.call_macro, view, error, self.language, handler is heading_handler
+                )
+        return self.compiled.fill(values)
+
+    def _error_summary(self, errors: Mapping[str, FieldError]) -> Markup:
+        items = []
+        for handler in self.page.questions:
+            if handler.name in errors:
+                items.extend(
+                    {"text": message, "href": f"#{target}"}
+                    for target, message in errors[handler.name].summary_items()
+                )
+        return self.call_macro(
+            "error-summary:govukErrorSummary",
+            {"titleText": "There is a problem", "errorList": items},
+        )
+
+
+_page_views: dict[tuple[str, str, str, str], PageView] = {}
+
+
+def page_view(definition: FormDefinition, page: CompiledPage, language: str,
+              chrome: Chrome) -> PageView:
+    """The compiled view of a page, built on first use and kept for the definition version."""
+    key = (definition.slug, definition.version, page.page.id, language)
+    view = _page_views.get(key)
+    if view is None or view.page is not page:
+        view = _page_views[key] = PageView(definition, page, language, chrome)
+    return view

@@ -1,0 +1,1 @@
+"""Stored journeys and submissions."""
