@@ -1,0 +1,79 @@
+# Two commands: `make run` (install, migrate, serve) and `make test` (install test tools, lint, pytest).
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Targets build on each other in order (install before db before run): never in parallel.
+.NOTPARALLEL:
+
+# Front-end versions: pinned here and nowhere else.
+GOVUK_FRONTEND_VERSION := 6.3.0
+AXE_CORE_VERSION := 4.11.0
+
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_SYSTEM_PACKAGES := chromium chromium-driver postgresql
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PIP := $(VENV)/bin/python -m pip --disable-pip-version-check --no-input
+PYTEST_ARGS ?=
+
+# Stamps live inside the venv (so `rm -rf .venv` forgets them) and are named after a hash of
+# pyproject.toml's contents: an edit to the dependencies reinstalls; a checkout or touch that only
+# changes its mtime does not. (Hence no make prerequisite on pyproject.toml itself.)
+PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
+DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
+
+.PHONY: help install db run test-install test lint bench clean \
+        system-deps test-system-deps assets test-assets
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: system-deps $(INSTALL_STAMP) assets ## System libraries, .venv with the app, GOV.UK Frontend assets
+
+db: install ## Apply the database migrations
+	$(VENV)/bin/forms-engine db upgrade
+
+run: install db ## Serve the app on 127.0.0.1, port $PORT or 5000
+	$(VENV)/bin/forms-engine run --host 127.0.0.1 --port $${PORT:-5000}
+
+test-install: install test-system-deps $(DEV_STAMP) test-assets ## Also Chromium, PostgreSQL, dev tools, axe-core
+
+test: test-install ## Lint, then run the tests (pass options in PYTEST_ARGS)
+	@$(MAKE) --no-print-directory lint
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check forms_engine tests
+	$(VENV)/bin/ruff format --check forms_engine
+	$(VENV)/bin/mypy forms_engine
+
+bench: test-install db ## Run the benchmarks
+	$(VENV)/bin/python benchmarks/bench.py
+
+clean: ## Remove .venv, stamps and downloaded assets
+	rm -rf $(VENV) static/govuk static/.govuk-version static/.test-vendor
+
+system-deps:
+	@scripts/system-deps.sh $(SYSTEM_PACKAGES)
+
+test-system-deps:
+	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
+
+assets:
+	@scripts/fetch-govuk-frontend.sh $(GOVUK_FRONTEND_VERSION) static/govuk
+
+test-assets:
+	@scripts/fetch-axe-core.sh $(AXE_CORE_VERSION) static/.test-vendor
+
+$(INSTALL_STAMP):
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e .
+	@rm -f $(VENV)/.stamp-install-* && touch $@
+
+$(DEV_STAMP): $(INSTALL_STAMP)
+	$(PIP) install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.stamp-dev-* && touch $@
