@@ -101,6 +101,12 @@ class UkAddressField(ComponentHandler):
             return {}
         return {self.part_name(part): [answer.get(part, "")] for part, *_ in PARTS}
 
+    def example(self) -> dict[str, list[str]]:
+        return self.formdata(
+            {"line1": "1 Example Street", "line2": "", "town": "York", "county": "",
+             "postcode": "YO1 7HH"}
+        )
+
     def is_answered(self, answer: Answer) -> bool:
         return isinstance(answer, dict) and any(answer.values())
 

@@ -173,6 +173,10 @@ class ComponentHandler:
     def is_answered(self, answer: Answer) -> bool:
         return answer not in (None, "", [])
 
+    def example(self) -> dict[str, list[str]]:
+        """Form data of a valid answer: used to preview, walk and benchmark a form automatically."""
+        return {self.name: ["Example answer"]}
+
     # -- rendering --------------------------------------------------------------------------------
     def macro_name(self) -> str:
         return self.macro
@@ -247,6 +251,9 @@ class ContentHandler(ComponentHandler):
 
     def answer(self, form: Form) -> Answer:
         return None
+
+    def example(self) -> dict[str, list[str]]:
+        return {}
 
 
 HandlerT = TypeVar("HandlerT", bound=type[ComponentHandler])

@@ -38,6 +38,9 @@ class _ListHandler(ComponentHandler):
             return self.error("format", messages.CHOICE_INVALID)
         return None
 
+    def example(self) -> dict[str, list[str]]:
+        return {self.name: [self.items()[0].value]}
+
     def item_params(self, view: FieldView, language: str, flag: str = "checked") -> list[dict]:
         params = []
         for index, item in enumerate(self.items()):
@@ -181,6 +184,10 @@ class CheckboxesField(_ListHandler):
     def formdata(self, answer: Answer) -> dict[str, list[str]]:
         return {self.name: list(answer)} if answer else {}
 
+    def example(self) -> dict[str, list[str]]:
+        count = max(self.component.options.get("minSelected", 1), 1)
+        return {self.name: [item.value for item in self.items()[:count]]}
+
     def params(
         self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
     ) -> dict[str, Any]:
@@ -232,6 +239,9 @@ class DeclarationField(ComponentHandler):
 
     def formdata(self, answer: Answer) -> dict[str, list[str]]:
         return {self.name: [DECLARATION_VALUE]} if answer else {}
+
+    def example(self) -> dict[str, list[str]]:
+        return {self.name: [DECLARATION_VALUE]}
 
     def params(
         self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool

@@ -78,9 +78,12 @@ class _DateHandler(ComponentHandler):
     def _raw(self, form: Form) -> dict[str, str]:
         return {p: (form[self.part_name(p)].data or "").strip() for p in self.parts}
 
-    def _part_error(self, kind: str, template: str, parts: list[str], **values: Any) -> FieldError:
-        target = self.part_name(parts[0]) if parts else self.target_id
-        return FieldError(self.error_message(kind, template, **values), target, frozenset(parts))
+    def _part_error(
+        self, kind: str, template: str, highlight: list[str], **values: Any
+    ) -> FieldError:
+        # `highlight` is not called `parts`: DATE_MISSING_PARTS fills a `{parts}` value.
+        target = self.part_name(highlight[0]) if highlight else self.target_id
+        return FieldError(self.error_message(kind, template, **values), target, frozenset(highlight))
 
     def _to_date(self, raw: dict[str, str]) -> tuple[date | None, FieldError | None]:
         """Turn the parts into a date, or say which part is wrong."""
@@ -171,6 +174,25 @@ class _DateHandler(ComponentHandler):
 
     def is_answered(self, answer: Answer) -> bool:
         return isinstance(answer, str) and bool(answer)
+
+    def example_date(self, today: date | None = None) -> date:
+        """A date inside the component's bounds."""
+        today = today or date.today()
+        options = self.component.options
+        low = resolve_date_bound(options["earliest"], today) if "earliest" in options else None
+        high = resolve_date_bound(options["latest"], today) if "latest" in options else None
+        if low and high:
+            return date.fromordinal((low.toordinal() + high.toordinal()) // 2)
+        if low:
+            return date.fromordinal(low.toordinal() + 40)
+        if high:
+            return date.fromordinal(high.toordinal() - 40)
+        return today
+
+    def example(self) -> dict[str, list[str]]:
+        value = self.example_date()
+        parts = {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        return {self.part_name(p): [parts[p]] for p in self.parts}
 
 
 @register

@@ -59,6 +59,17 @@ class TextField(_InputHandler):
             return self.error("format", messages.BAD_FORMAT)
         return None
 
+    def example(self) -> dict[str, list[str]]:
+        options = self.component.options
+        if "example" in options:
+            return {self.name: [options["example"]]}
+        text = "Example answer"
+        if "minLength" in options:
+            text = text.ljust(options["minLength"], "x")
+        if "maxLength" in options:
+            text = text[: options["maxLength"]]
+        return {self.name: [text]}
+
     def params(
         self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
     ) -> dict[str, Any]:
@@ -66,6 +77,12 @@ class TextField(_InputHandler):
         if "spellcheck" in self.component.options:
             params["spellcheck"] = self.component.options["spellcheck"]
         return params
+
+
+def _normalise_newlines(text: str) -> str:
+    # Browsers post a textarea's line breaks as CRLF but count them as one character (as GOV.UK's
+    # character count does): count and store them as "\n" so the server agrees with the page.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @register
@@ -85,6 +102,7 @@ class MultilineTextField(ComponentHandler):
 
     def check(self, value: str) -> FieldError | None:
         options = self.component.options
+        value = _normalise_newlines(value)
         if "maxWords" in options and len(value.split()) > options["maxWords"]:
             return self.error("maxWords", messages.TOO_MANY_WORDS, count=options["maxWords"])
         if "maxLength" in options and len(value) > options["maxLength"]:
@@ -108,6 +126,19 @@ class MultilineTextField(ComponentHandler):
         elif "maxLength" in options:
             params["maxlength"] = options["maxLength"]
         return params
+
+    def answer(self, form: Any) -> Answer:
+        text = _normalise_newlines(form[self.name].data or "").strip()
+        return text or None
+
+    def example(self) -> dict[str, list[str]]:
+        options = self.component.options
+        text = "First line of a longer answer.\nSecond line."
+        if "maxWords" in options:
+            text = " ".join(text.split()[: options["maxWords"]])
+        if "maxLength" in options:
+            text = text[: options["maxLength"]].strip()
+        return {self.name: [text]}
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
@@ -180,6 +211,29 @@ class NumberField(_InputHandler):
             return None
         return int(number) if self.component.options.get("decimals", 0) == 0 else float(number)
 
+    def example(self) -> dict[str, list[str]]:
+        options = self.component.options
+        low, high = options.get("min"), options.get("max")
+        if low is not None and high is not None:
+            value = Decimal(str(low)) + (Decimal(str(high)) - Decimal(str(low))) / 2
+        elif low is not None:
+            value = Decimal(str(low)) + 1
+        elif high is not None:
+            value = Decimal(str(high)) - 1
+        else:
+            value = Decimal(12)
+        decimals = options.get("decimals", 0)
+        value = value.quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_DOWN")
+        if low is not None and value < Decimal(str(low)):
+            value = Decimal(str(low))
+        return {self.name: [str(value)]}
+
+    def formdata(self, answer: Answer) -> dict[str, list[str]]:
+        if answer is None:
+            return {}
+        # str() of a float can be "1e-05", which is not something a person types (nor parses here).
+        return {self.name: [format(Decimal(str(answer)), "f")]}
+
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
             return Markup(messages.NOT_ANSWERED)
@@ -209,6 +263,9 @@ class EmailAddressField(_InputHandler):
             return self.error("format", messages.EMAIL_FORMAT)
         return None
 
+    def example(self) -> dict[str, list[str]]:
+        return {self.name: ["applicant@example.com"]}
+
 
 PHONE_ALLOWED = re.compile(r"^\+?[\d\s()\-]+$")
 
@@ -224,6 +281,9 @@ class TelephoneNumberField(_InputHandler):
         if not PHONE_ALLOWED.match(value) or not 10 <= len(digits) <= 15:
             return self.error("format", messages.PHONE_FORMAT)
         return None
+
+    def example(self) -> dict[str, list[str]]:
+        return {self.name: ["01632 960 001"]}
 
 
 NINO = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
@@ -245,6 +305,9 @@ class NationalInsuranceNumberField(_InputHandler):
         if not NINO.match(_normalise_nino(value)):
             return self.error("format", messages.NINO_FORMAT)
         return None
+
+    def example(self) -> dict[str, list[str]]:
+        return {self.name: ["AB 12 34 56 C"]}
 
     def answer(self, form: Any) -> Answer:
         text = (form[self.name].data or "").strip()

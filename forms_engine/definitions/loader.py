@@ -144,6 +144,14 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
                 re.compile(options["regex"])
             except re.error as exc:
                 problems.append(Problem(f"{path}.options.regex", f"not a valid pattern: {exc}"))
+            else:
+                example = options.get("example")
+                if example is None:
+                    problems.append(Problem(f"{path}.options",
+                                            "a regex needs an example of a valid answer"))
+                elif not re.fullmatch(options["regex"], example):
+                    problems.append(Problem(f"{path}.options.example",
+                                            "the example does not match the regex"))
             if "format" not in component.get("errors", {}):
                 problems.append(Problem(f"{path}.errors",
                                         "a regex needs an error message under errors.format"))

@@ -77,6 +77,13 @@ class CompiledPage:
                 data.update(handler.formdata(answers[handler.name]))
         return data
 
+    def example(self) -> dict[str, list[str]]:
+        """Valid form data for every question on the page."""
+        data: dict[str, list[str]] = {}
+        for handler in self.questions:
+            data.update(handler.example())
+        return data
+
     def is_complete(self, answers: Answers) -> bool:
         """Every question on the page has been answered (or passed, if optional) and still validates."""
         if not all(h.name in answers for h in self.questions):

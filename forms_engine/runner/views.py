@@ -135,7 +135,8 @@ def _require_journey(definition: FormDefinition) -> JourneyState | WerkzeugRespo
     if state is None:
         return redirect(url_for("runner.start", slug=definition.slug))
     if state.submission_reference:
-        return redirect(url_for("runner.confirmation", slug=definition.slug))
+        # Sent already (double click, back button): show the same confirmation, store nothing.
+        return redirect(url_for("runner.confirmation", slug=definition.slug), code=303)
     return state
 
 
