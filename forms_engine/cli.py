@@ -45,7 +45,7 @@ def validate_command(paths: tuple[Path, ...]) -> None:
             continue
         questions = len(definition.questions())
         click.echo(
-            f"{path}: valid – '{definition.slug}' ({definition.paper_form.reference}, "
+            f"{path}: valid - '{definition.slug}' ({definition.paper_form.reference}, "
             f"{definition.paper_form.organisation}), {len(definition.pages)} pages, "
             f"{questions} questions, version {definition.version[:12]}"
         )

@@ -18,7 +18,7 @@ def _sqlalchemy_url(url: str) -> str:
     """Accept plain postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

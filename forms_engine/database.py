@@ -15,16 +15,14 @@ from .extensions import db
 def alembic_config(app: Flask) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option(
-        "sqlalchemy.url", app.config["SQLALCHEMY_DATABASE_URI"].replace("%", "%%")
-    )
+    config.set_main_option("sqlalchemy.url", app.config["SQLALCHEMY_DATABASE_URI"].replace("%", "%%"))
     return config
 
 
 def _ensure_sqlite_folder(url: str) -> None:
     prefix = "sqlite:///"
     if url.startswith(prefix) and len(url) > len(prefix):
-        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def upgrade_database(app: Flask, revision: str = "head") -> None:

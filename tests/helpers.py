@@ -35,10 +35,7 @@ class Page:
 
     def error_summary(self) -> list[tuple[str, str]]:
         """(href, message) for each link in the GOV.UK error summary."""
-        return [
-            (a["href"], a.get_text(strip=True))
-            for a in self.soup.select(".govuk-error-summary__list a")
-        ]
+        return [(a["href"], a.get_text(strip=True)) for a in self.soup.select(".govuk-error-summary__list a")]
 
     def error_messages(self) -> list[str]:
         return [
@@ -66,9 +63,7 @@ class BrowserClient:
             self.csrf_token = token["value"]
         return page
 
-    def post(
-        self, path: str, data: dict[str, Any] | None = None, csrf: bool = True, **kwargs: Any
-    ) -> Page:
+    def post(self, path: str, data: dict[str, Any] | None = None, csrf: bool = True, **kwargs: Any) -> Page:
         payload = dict(data or {})
         if csrf and self.csrf_token is not None:
             payload.setdefault("csrf_token", self.csrf_token)

@@ -101,9 +101,7 @@ def test_twenty_parallel_sends_of_one_journey_store_exactly_one_submission(
         client = any_db_app.test_client()
         client.set_cookie(cookie.key, cookie.value)
         barrier.wait()
-        response = client.post(
-            f"/{definition.slug}/check-answers", data={"csrf_token": browser.csrf_token}
-        )
+        response = client.post(f"/{definition.slug}/check-answers", data={"csrf_token": browser.csrf_token})
         with lock:
             outcomes.append((response.status_code, response.headers.get("Location", "")))
 
@@ -132,17 +130,13 @@ def test_a_later_page_cannot_be_reached_before_earlier_pages_are_answered(
     assert location(check) == f"/{definition.slug}{definition.pages[0].path}"
 
 
-def test_a_question_page_without_a_journey_goes_to_the_start_page(
-    client: BrowserClient, app: Flask
-) -> None:
+def test_a_question_page_without_a_journey_goes_to_the_start_page(client: BrowserClient, app: Flask) -> None:
     definition = definitions(app)[0]
     response = client.get(f"/{definition.slug}{definition.pages[0].path}")
     assert location(response) == f"/{definition.slug}/"
 
 
-def test_answers_are_prefilled_when_the_user_returns_to_a_page(
-    client: BrowserClient, app: Flask
-) -> None:
+def test_answers_are_prefilled_when_the_user_returns_to_a_page(client: BrowserClient, app: Flask) -> None:
     definition = definitions(app)[0]
     walk_to_check_answers(client, definition)
     page = journey_for(definition).pages[0]
@@ -163,9 +157,7 @@ def test_answers_are_prefilled_when_the_user_returns_to_a_page(
             assert field["value"] == values[0]
 
 
-def test_change_link_returns_to_check_answers_after_the_edit(
-    client: BrowserClient, app: Flask
-) -> None:
+def test_change_link_returns_to_check_answers_after_the_edit(client: BrowserClient, app: Flask) -> None:
     definition = definitions(app)[0]
     check = walk_to_check_answers(client, definition)
     change = check.soup.select(".govuk-summary-list__actions a")[0]["href"]
@@ -177,9 +169,7 @@ def test_change_link_returns_to_check_answers_after_the_edit(
     assert location(response) == f"/{definition.slug}/check-answers"
 
 
-def test_check_answers_shows_every_question_with_a_change_link(
-    client: BrowserClient, app: Flask
-) -> None:
+def test_check_answers_shows_every_question_with_a_change_link(client: BrowserClient, app: Flask) -> None:
     for definition in definitions(app):
         check = walk_to_check_answers(BrowserClient(app), definition)
         keys = check.soup.select(".govuk-summary-list__key")

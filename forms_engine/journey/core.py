@@ -54,7 +54,8 @@ class CompiledPage:
         return self.questions[0] if len(self.questions) == 1 else None
 
     def form(self, formdata: Mapping[str, list[str]]) -> Form:
-        return self.form_class(formdata=MultiDict(formdata))
+        data: MultiDict[str, str] = MultiDict(dict(formdata))
+        return self.form_class(formdata=data)
 
     def validate(self, formdata: Mapping[str, list[str]]) -> PageResult:
         """Validate posted data; answers are only meaningful when there are no errors."""

@@ -33,8 +33,7 @@ class Chrome:
 
 @lru_cache(maxsize=256)
 def _service_navigation(call_macro: MacroCaller, title: str, url: str) -> Markup:
-    return call_macro("service-navigation:govukServiceNavigation",
-                      {"serviceName": title, "serviceUrl": url})
+    return call_macro("service-navigation:govukServiceNavigation", {"serviceName": title, "serviceUrl": url})
 
 
 def init_chrome(app: Flask) -> Chrome:
@@ -57,15 +56,13 @@ def back_link_html(href: str | None) -> str:
 class PageView:
     """One question page for one language, as static HTML with slots."""
 
-    def __init__(self, definition: FormDefinition, page: CompiledPage, language: str,
-                 chrome: Chrome):
+    def __init__(self, definition: FormDefinition, page: CompiledPage, language: str, chrome: Chrome):
         self.page = page
         self.language = language
         self.call_macro = chrome.call_macro
         heading_handler = page.heading_handler
         self.components = [
-            ComponentTemplate(h, chrome.call_macro, language, h is heading_handler)
-            for h in page.handlers
+            ComponentTemplate(h, chrome.call_macro, language, h is heading_handler) for h in page.handlers
         ]
         title = page.page.title.in_language(language)
         section = definition.section_title(page.page)
@@ -75,8 +72,9 @@ class PageView:
             csrf_token=slot("csrf"),
             back_link=slot("back"),
             error_summary=slot("errors"),
-            page_title=Markup(slot("title_prefix") + escape(
-                heading_handler.title(language) if heading_handler else title)),
+            page_title=Markup(
+                slot("title_prefix") + escape(heading_handler.title(language) if heading_handler else title)
+            ),
             service_title=definition.title.in_language(language),
             service_url=f"/{definition.slug}/",
             single_question=heading_handler is not None,
@@ -104,8 +102,7 @@ class PageView:
         }
         heading_handler = self.page.heading_handler
         view = LiteralView(formdata)
-        for index, (handler, template) in enumerate(zip(self.page.handlers, self.components,
-                                                        strict=True)):
+        for index, (handler, template) in enumerate(zip(self.page.handlers, self.components, strict=True)):
             error = errors.get(handler.name) if handler.is_question else None
             if error is None:
                 values[f"component:{index}"] = template.fill(formdata)
@@ -116,7 +113,7 @@ class PageView:
         return self.compiled.fill(values)
 
     def _error_summary(self, errors: Mapping[str, FieldError]) -> Markup:
-        items = []
+        items: list[dict[str, str]] = []
         for handler in self.page.questions:
             if handler.name in errors:
                 items.extend(
@@ -132,8 +129,7 @@ class PageView:
 _page_views: dict[tuple[str, str, str, str], PageView] = {}
 
 
-def page_view(definition: FormDefinition, page: CompiledPage, language: str,
-              chrome: Chrome) -> PageView:
+def page_view(definition: FormDefinition, page: CompiledPage, language: str, chrome: Chrome) -> PageView:
     """The compiled view of a page, built on first use and kept for the definition version."""
     key = (definition.slug, definition.version, page.page.id, language)
     view = _page_views.get(key)

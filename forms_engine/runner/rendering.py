@@ -68,8 +68,9 @@ class SlotView(FieldView):
 class ComponentTemplate:
     """A component's markup for one language with no error, compiled with slots for its values."""
 
-    def __init__(self, handler: ComponentHandler, call_macro: MacroCaller, language: str,
-                 is_page_heading: bool):
+    def __init__(
+        self, handler: ComponentHandler, call_macro: MacroCaller, language: str, is_page_heading: bool
+    ):
         view = SlotView()
         self.compiled = Compiled(handler.render(call_macro, view, None, language, is_page_heading))
         self.choices = view.choices
@@ -97,7 +98,7 @@ def macro_caller(env: Environment) -> MacroCaller:
     def find(name: str) -> Callable[..., Markup]:
         folder, macro = name.split(":")
         module = env.get_template(f"govuk_frontend_jinja/components/{folder}/macro.html").module
-        return getattr(module, macro)  # type: ignore[no-any-return]
+        return getattr(module, macro)
 
     def call(name: str, params: dict[str, Any]) -> Markup:
         return Markup(find(name)(params))

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..config import ROOT
+from ..definitions.loader import FormRegistry
 from ..definitions.model import FormDefinition
 from ..extensions import db
 from ..journey import CompiledPage, Journey, journey_for
@@ -44,7 +45,7 @@ RETURN_TO_CHECK = "check"
 ResponseLike = Response | WerkzeugResponse | str | tuple[Any, int]
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> FormRegistry:
     from .. import form_registry
 
     return form_registry(current_app)
@@ -67,7 +68,9 @@ def _journey_state(definition: FormDefinition) -> JourneyState | None:
 
 def _start_journey(definition: FormDefinition) -> JourneyState:
     state = JourneyState(
-        id=secrets.token_urlsafe(32), form_slug=definition.slug, form_version=definition.version,
+        id=secrets.token_urlsafe(32),
+        form_slug=definition.slug,
+        form_version=definition.version,
         answers={},
     )
     db.session.add(state)
@@ -96,8 +99,9 @@ def _no_store(response: ResponseLike) -> Response:
 def index() -> ResponseLike:
     registry = _registry()
     forms = sorted(registry.forms.values(), key=lambda d: str(d.title))
-    return render_template("runner/index.html", forms=forms, unavailable=sorted(registry.unavailable),
-                           page_title="Forms")
+    return render_template(
+        "runner/index.html", forms=forms, unavailable=sorted(registry.unavailable), page_title="Forms"
+    )
 
 
 @bp.get("/healthz")
@@ -114,8 +118,11 @@ def healthz() -> ResponseLike:
 def start(slug: str) -> ResponseLike:
     definition = _definition(slug)
     return render_template(
-        "runner/start.html", definition=definition, page_title=str(definition.title),
-        service_title=None, first_page_url=url_for("runner.begin", slug=slug),
+        "runner/start.html",
+        definition=definition,
+        page_title=str(definition.title),
+        service_title=None,
+        first_page_url=url_for("runner.begin", slug=slug),
     )
 
 
@@ -196,14 +203,18 @@ def check_answers(slug: str) -> ResponseLike:
         return redirect(_page_url(definition, incomplete))
     if request.method == "POST":
         return _submit(definition, journey, state)
-    return _no_store(render_template(
-        "runner/check_answers.html", definition=definition,
-        sections=journey.check_answer_sections(state.answers, LANGUAGE),
-        change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
-        back_url=_page_url(definition, journey.pages_on_path(state.answers)[-1]),
-        page_title="Check your answers before sending your form",
-        service_title=str(definition.title), service_url=url_for("runner.start", slug=slug),
-    ))
+    return _no_store(
+        render_template(
+            "runner/check_answers.html",
+            definition=definition,
+            sections=journey.check_answer_sections(state.answers, LANGUAGE),
+            change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
+            back_url=_page_url(definition, journey.pages_on_path(state.answers)[-1]),
+            page_title="Check your answers before sending your form",
+            service_title=str(definition.title),
+            service_url=url_for("runner.start", slug=slug),
+        )
+    )
 
 
 def _submit(definition: FormDefinition, journey: Journey, state: JourneyState) -> ResponseLike:
@@ -225,11 +236,17 @@ def confirmation(slug: str) -> ResponseLike:
     submission = db.session.scalar(
         select(Submission).where(Submission.reference == state.submission_reference)
     )
-    return _no_store(render_template(
-        "runner/confirmation.html", definition=definition, reference=state.submission_reference,
-        submission=submission, page_title="Form sent",
-        service_title=str(definition.title), service_url=url_for("runner.start", slug=slug),
-    ))
+    return _no_store(
+        render_template(
+            "runner/confirmation.html",
+            definition=definition,
+            reference=state.submission_reference,
+            submission=submission,
+            page_title="Form sent",
+            service_title=str(definition.title),
+            service_url=url_for("runner.start", slug=slug),
+        )
+    )
 
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
@@ -253,15 +270,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> ResponseLike:
         return _error_page(
-            400, "Sorry, there is a problem with the service",
+            400,
+            "Sorry, there is a problem with the service",
             "We could not accept that form because the page had expired or was sent twice. "
             "Go back, refresh the page and try again. Your saved answers have not been lost.",
         )
 
     @app.errorhandler(404)
     def _not_found(error: HTTPException) -> ResponseLike:
-        return _error_page(404, "Page not found",
-                           "If you typed the web address, check it is correct.")
+        return _error_page(404, "Page not found", "If you typed the web address, check it is correct.")
 
     @app.errorhandler(405)
     def _not_allowed(error: HTTPException) -> ResponseLike:
@@ -269,16 +286,25 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(error: HTTPException) -> ResponseLike:
-        return _error_page(413, "What you sent was too large",
-                           "Go back and send less information, or fewer or smaller files.")
+        return _error_page(
+            413,
+            "What you sent was too large",
+            "Go back and send less information, or fewer or smaller files.",
+        )
 
     @app.errorhandler(400)
     def _bad_request(error: HTTPException) -> ResponseLike:
-        return _error_page(400, "Sorry, there is a problem with the service",
-                           "We could not understand what your browser sent. Go back and try again.")
+        return _error_page(
+            400,
+            "Sorry, there is a problem with the service",
+            "We could not understand what your browser sent. Go back and try again.",
+        )
 
     @app.errorhandler(500)
     def _server_error(error: Exception) -> ResponseLike:
         db.session.rollback()
-        return _error_page(500, "Sorry, there is a problem with the service",
-                           "Try again later. Your saved answers have not been lost.")
+        return _error_page(
+            500,
+            "Sorry, there is a problem with the service",
+            "Try again later. Your saved answers have not been lost.",
+        )

@@ -59,9 +59,7 @@ BASE: dict[str, Any] = {
             "path": "/guidance",
             "title": "About animals",
             "section": "animals",
-            "components": [
-                {"id": "c3", "type": "Markdown", "name": "guide", "content": "Read this."}
-            ],
+            "components": [{"id": "c3", "type": "Markdown", "name": "guide", "content": "Read this."}],
         },
         {
             "id": "species",
