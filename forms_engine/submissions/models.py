@@ -44,10 +44,13 @@ class Submission(db.Model):  # type: ignore[name-defined]
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     def as_json(self) -> dict[str, Any]:
+        submitted_at = self.submitted_at
+        if submitted_at.tzinfo is None:  # SQLite keeps no time zone; every time stored is UTC
+            submitted_at = submitted_at.replace(tzinfo=UTC)
         return {
             "reference": self.reference,
             "form": self.form_slug,
             "form_version": self.form_version,
-            "submitted_at": self.submitted_at.isoformat(),
+            "submitted_at": submitted_at.isoformat(),
             "answers": self.answers,
         }
