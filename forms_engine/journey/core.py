@@ -7,8 +7,10 @@ blank (optional) is stored as None, so "present in answers" means "the user has 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +22,8 @@ from ..components import ComponentHandler, FieldError, handler_for
 from ..definitions.model import FormDefinition, Page
 
 Answers = Mapping[str, Any]
+#: Distinct answer sets remembered per page before the memo is emptied.
+COMPLETENESS_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class CompiledPage:
         for handler in self.questions:
             fields.update(handler.fields())
         self.form_class: type[Form] = type(f"PageForm_{page.id}", (Form,), fields)
+        self._completeness: dict[tuple[object, ...], bool] = {}
 
     @property
     def heading_handler(self) -> ComponentHandler | None:
@@ -86,10 +91,25 @@ class CompiledPage:
         return data
 
     def is_complete(self, answers: Answers) -> bool:
-        """Every question on the page has been answered (or passed, if optional) and still validates."""
+        """Every question on the page has been answered (or passed, if optional) and still validates.
+
+        Pages before the one asked for are checked on every request, so the outcome is remembered per
+        distinct set of this page's answers (and per day, as date bounds can be relative to today).
+        """
         if not all(h.name in answers for h in self.questions):
             return False
-        return not self.questions or self.validate(self.formdata(answers)).is_valid
+        if not self.questions:
+            return True
+        key = (
+            date.today().toordinal(),
+            *(json.dumps(answers[h.name], sort_keys=True) for h in self.questions),
+        )
+        complete = self._completeness.get(key)
+        if complete is None:
+            if len(self._completeness) >= COMPLETENESS_CACHE_SIZE:
+                self._completeness.clear()
+            complete = self._completeness[key] = self.validate(self.formdata(answers)).is_valid
+        return complete
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,33 @@ class PageView:
         )
 
 
+#: Compiled pages other than question pages, by a key naming the page and what its structure depends on.
+_compiled_pages: dict[tuple[str, ...], Compiled] = {}
+COMPILED_PAGES_LIMIT = 2_000
+
+
+def render_compiled(
+    key: tuple[str, ...],
+    template: str,
+    values: Mapping[str, str],
+    nonce: str,
+    csrf_token: str,
+    **context: Any,
+) -> Markup:
+    """Render `template` once per `key` with slots for `values`, nonce and CSRF token; then fill.
+
+    `context` must depend only on `key`; everything that varies per request goes in `values`, whose
+    entries are named in the template as `slot(name)` and must be safe HTML.
+    """
+    compiled = _compiled_pages.get(key)
+    if compiled is None:
+        if len(_compiled_pages) >= COMPILED_PAGES_LIMIT:
+            _compiled_pages.clear()
+        html = render_template(template, nonce=slot("nonce"), csrf_token=slot("csrf"), **context)
+        compiled = _compiled_pages[key] = Compiled(html)
+    return compiled.fill({"nonce": nonce, "csrf": str(escape(csrf_token)), **values})
+
+
 _page_views: dict[tuple[str, str, str, str], PageView] = {}
 
 

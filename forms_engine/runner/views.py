@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -34,7 +35,8 @@ from ..journey import CompiledPage, Journey, journey_for
 from ..security import csp_nonce
 from ..submissions.models import JourneyState, Submission
 from ..submissions.service import store_submission
-from .pages import init_chrome, page_view
+from .pages import init_chrome, page_view, render_compiled
+from .rendering import slot
 
 log = logging.getLogger(__name__)
 bp = Blueprint("runner", __name__)
@@ -117,8 +119,12 @@ def healthz() -> ResponseLike:
 @bp.get("/<slug>/")
 def start(slug: str) -> ResponseLike:
     definition = _definition(slug)
-    return render_template(
+    return render_compiled(
+        ("start", slug, definition.version, LANGUAGE),
         "runner/start.html",
+        {},
+        csp_nonce(),
+        generate_csrf(),
         definition=definition,
         page_title=str(definition.title),
         service_title=None,
@@ -203,18 +209,34 @@ def check_answers(slug: str) -> ResponseLike:
         return redirect(_page_url(definition, incomplete))
     if request.method == "POST":
         return _submit(definition, journey, state)
-    return _no_store(
-        render_template(
-            "runner/check_answers.html",
-            definition=definition,
-            sections=journey.check_answer_sections(state.answers, LANGUAGE),
-            change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
-            back_url=_page_url(definition, journey.pages_on_path(state.answers)[-1]),
-            page_title="Check your answers before sending your form",
-            service_title=str(definition.title),
-            service_url=url_for("runner.start", slug=slug),
-        )
+    path = journey.pages_on_path(state.answers)
+    sections = journey.check_answer_sections(state.answers, LANGUAGE)
+    # The page's structure depends on the path taken; the answers are filled in per request.
+    values: dict[str, str] = {}
+    slotted = []
+    for section in sections:
+        rows = []
+        for row in section.rows:
+            name = f"answer:{len(values)}"
+            values[name] = row.value
+            rows.append(replace(row, value=slot(name)))
+        slotted.append(replace(section, rows=rows))
+    key = ("check-answers", slug, definition.version, LANGUAGE, *(p.page.id for p in path))
+    html = render_compiled(
+        key,
+        "runner/check_answers.html",
+        values,
+        csp_nonce(),
+        generate_csrf(),
+        definition=definition,
+        sections=slotted,
+        change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
+        back_url=_page_url(definition, path[-1]),
+        page_title="Check your answers before sending your form",
+        service_title=str(definition.title),
+        service_url=url_for("runner.start", slug=slug),
     )
+    return _no_store(html)
 
 
 def _submit(definition: FormDefinition, journey: Journey, state: JourneyState) -> ResponseLike:
