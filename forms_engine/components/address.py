@@ -67,8 +67,14 @@ class UkAddressField(ComponentHandler):
         found: list[tuple[str, str]] = []
         for part, label, *_ in PARTS:
             if len(raw[part]) > MAX_LINE:
-                found.append((part, messages.ADDRESS_LINE_TOO_LONG.format(
-                    part=label.replace(" (optional)", ""), count=MAX_LINE)))
+                found.append(
+                    (
+                        part,
+                        messages.ADDRESS_LINE_TOO_LONG.format(
+                            part=label.replace(" (optional)", ""), count=MAX_LINE
+                        ),
+                    )
+                )
         if not raw["line1"]:
             found.append(("line1", self.error_message("line1", messages.ADDRESS_LINE_1_REQUIRED)))
         if not raw["town"]:
@@ -103,8 +109,7 @@ class UkAddressField(ComponentHandler):
 
     def example(self) -> dict[str, list[str]]:
         return self.formdata(
-            {"line1": "1 Example Street", "line2": "", "town": "York", "county": "",
-             "postcode": "YO1 7HH"}
+            {"line1": "1 Example Street", "line2": "", "town": "York", "county": "", "postcode": "YO1 7HH"}
         )
 
     def is_answered(self, answer: Answer) -> bool:

@@ -144,6 +144,9 @@ class ComponentHandler:
         """
         raw = form[self.name].data
         value = raw.strip() if isinstance(raw, str) else raw
+        if isinstance(value, list):
+            # An empty value among several (as from a hidden "none" input) is not a choice.
+            value = [v for v in value if not isinstance(v, str) or v.strip()]
         if value in ("", None, []):
             if self.component.optional:
                 return None
@@ -275,5 +278,3 @@ def handler_for(component: Component, definition: FormDefinition) -> ComponentHa
     except KeyError:
         raise KeyError(f"unknown component type {component.type!r}") from None
     return cls(component, definition)
-
-

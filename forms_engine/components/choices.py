@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from markupsafe import Markup, escape
-from wtforms import Form, RadioField, SelectField as WTFSelectField, SelectMultipleField
+from wtforms import Form, RadioField, SelectMultipleField
+from wtforms import SelectField as WTFSelectField
 from wtforms.fields.core import UnboundField
 
 from ..content import render_markdown
@@ -77,8 +78,12 @@ class RadiosField(_ListHandler):
     ) -> dict[str, Any]:
         options = self.component.options
         classes = " ".join(
-            c for c, on in (("govuk-radios--inline", options.get("inline")),
-                            ("govuk-radios--small", options.get("small"))) if on
+            c
+            for c, on in (
+                ("govuk-radios--inline", options.get("inline")),
+                ("govuk-radios--small", options.get("small")),
+            )
+            if on
         )
         params: dict[str, Any] = {
             "idPrefix": self.name,

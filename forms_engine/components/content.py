@@ -20,8 +20,14 @@ class Html(ContentHandler):
     type_name = "Html"
     macro = ""
 
-    def render(self, call_macro: MacroCaller, view: FieldView, error: FieldError | None,
-               language: str, is_page_heading: bool) -> Markup:
+    def render(
+        self,
+        call_macro: MacroCaller,
+        view: FieldView,
+        error: FieldError | None,
+        language: str,
+        is_page_heading: bool,
+    ) -> Markup:
         return render_html(_content(self, language))
 
 
@@ -30,8 +36,14 @@ class Markdown(ContentHandler):
     type_name = "Markdown"
     macro = ""
 
-    def render(self, call_macro: MacroCaller, view: FieldView, error: FieldError | None,
-               language: str, is_page_heading: bool) -> Markup:
+    def render(
+        self,
+        call_macro: MacroCaller,
+        view: FieldView,
+        error: FieldError | None,
+        language: str,
+        is_page_heading: bool,
+    ) -> Markup:
         return render_markdown(_content(self, language))
 
 
@@ -40,8 +52,9 @@ class InsetText(ContentHandler):
     type_name = "InsetText"
     macro = "inset-text:govukInsetText"
 
-    def params(self, view: FieldView, error: FieldError | None, language: str,
-               is_page_heading: bool) -> dict[str, Any]:
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
         return {"html": render_markdown(_content(self, language))}
 
 
@@ -50,8 +63,9 @@ class Details(ContentHandler):
     type_name = "Details"
     macro = "details:govukDetails"
 
-    def params(self, view: FieldView, error: FieldError | None, language: str,
-               is_page_heading: bool) -> dict[str, Any]:
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
         return {"summaryText": self.title(language), "html": render_markdown(_content(self, language))}
 
 
@@ -60,6 +74,7 @@ class WarningText(ContentHandler):
     type_name = "WarningText"
     macro = "warning-text:govukWarningText"
 
-    def params(self, view: FieldView, error: FieldError | None, language: str,
-               is_page_heading: bool) -> dict[str, Any]:
+    def params(
+        self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
+    ) -> dict[str, Any]:
         return {"text": _content(self, language), "iconFallbackText": "Warning"}

@@ -7,7 +7,6 @@ can be bounded by absolute dates or dates relative to today ("today", "-30d", "+
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import date
 from typing import Any, ClassVar
 
@@ -15,6 +14,7 @@ from markupsafe import Markup, escape
 from wtforms import Form, StringField
 from wtforms.fields.core import UnboundField
 
+from ..definitions.model import resolve_date_bound
 from . import messages
 from .base import Answer, ComponentHandler, FieldError, FieldView, register
 
@@ -24,23 +24,6 @@ MONTH_NAMES = {
     for name in (calendar.month_name[number], calendar.month_abbr[number])
 }
 MONTH_NAMES["sept"] = 9
-
-
-def resolve_date_bound(bound: str, today: date) -> date:
-    """'2024-01-31' -> that date; 'today', '-30d', '+2y', '-6m' -> relative to `today`."""
-    if bound == "today":
-        return today
-    match = re.fullmatch(r"([+-])(\d+)([dmy])", bound)
-    if match is None:
-        return date.fromisoformat(bound)
-    sign = 1 if match[1] == "+" else -1
-    amount = sign * int(match[2])
-    if match[3] == "d":
-        return date.fromordinal(today.toordinal() + amount)
-    months = amount * (12 if match[3] == "y" else 1)
-    year, month_index = divmod(today.year * 12 + today.month - 1 + months, 12)
-    day = min(today.day, calendar.monthrange(year, month_index + 1)[1])
-    return date(year, month_index + 1, day)
 
 
 def format_date(value: date) -> str:
@@ -78,9 +61,7 @@ class _DateHandler(ComponentHandler):
     def _raw(self, form: Form) -> dict[str, str]:
         return {p: (form[self.part_name(p)].data or "").strip() for p in self.parts}
 
-    def _part_error(
-        self, kind: str, template: str, highlight: list[str], **values: Any
-    ) -> FieldError:
+    def _part_error(self, kind: str, template: str, highlight: list[str], **values: Any) -> FieldError:
         # `highlight` is not called `parts`: DATE_MISSING_PARTS fills a `{parts}` value.
         target = self.part_name(highlight[0]) if highlight else self.target_id
         return FieldError(self.error_message(kind, template, **values), target, frozenset(highlight))
@@ -100,6 +81,8 @@ class _DateHandler(ComponentHandler):
             return None, self._part_error("format", messages.DATE_NOT_REAL, bad)
         if len(raw["year"]) != 4:
             return None, self._part_error("format", messages.DATE_YEAR_DIGITS, ["year"])
+        if int(raw["year"]) < 1:
+            return None, self._part_error("format", messages.DATE_NOT_REAL, ["year"])
         try:
             return date(int(raw["year"]), month, int(day_text)), None  # type: ignore[arg-type]
         except ValueError:
@@ -137,9 +120,7 @@ class _DateHandler(ComponentHandler):
             if value > latest:
                 if options["latest"] == "today":
                     return self._part_error("latest", messages.DATE_IN_PAST, whole)
-                return self._part_error(
-                    "latest", messages.DATE_AFTER_LATEST, whole, date=self._show(latest)
-                )
+                return self._part_error("latest", messages.DATE_AFTER_LATEST, whole, date=self._show(latest))
         return None
 
     def _floor(self, value: date) -> date:

@@ -29,6 +29,7 @@ NUMBER_BETWEEN = "{Label} must be between {min} and {max}"
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 PHONE_FORMAT = "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
+NINO_REQUIRED = "Enter a National Insurance number"
 NINO_FORMAT = "Enter a National Insurance number in the correct format, like QQ 12 34 56 C"
 POSTCODE_REQUIRED = "Enter postcode"
 POSTCODE_FORMAT = "Enter a full UK postcode, like AA3 1AB"
@@ -59,7 +60,11 @@ WORD_LIMIT_HINT = "You can enter up to {count} words"
 
 
 def lower_first(text: str) -> str:
-    """'Date of birth' -> 'date of birth', but keep acronyms such as 'CPH number' as they are."""
+    """'Date of birth' -> 'date of birth', but keep acronyms such as 'CPH number' and names such as
+    'National Insurance number' (a capitalised second word) as they are."""
+    words = text.split()
+    if len(words) > 1 and words[1][:1].isupper():
+        return text
     if len(text) > 1 and text[0].isupper() and not text[1].isupper():
         return text[0].lower() + text[1:]
     return text

@@ -296,6 +296,7 @@ def _normalise_nino(value: str) -> str:
 @register
 class NationalInsuranceNumberField(_InputHandler):
     type_name = "NationalInsuranceNumberField"
+    required_template = messages.NINO_REQUIRED
     extra_params: ClassVar[dict[str, Any]] = {
         "spellcheck": False,
         "classes": "govuk-input--width-10 govuk-input--extra-letter-spacing",

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,13 +19,29 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from .model import FormDefinition, build_definition
+from .model import FormDefinition, build_definition, resolve_date_bound
 
 log = logging.getLogger(__name__)
 
 #: Page paths the runner uses for its own pages; a definition page may not take them.
 RESERVED_PATHS = frozenset({"/start", "/check-answers", "/confirmation", "/submit", "/assets"})
 CHOICE_TYPES = frozenset({"RadiosField", "CheckboxesField", "SelectField"})
+#: Component names a page form cannot have: the CSRF field, and the attributes of the WTForms form
+#: class a page's fields become attributes of (a field called `meta` or `process` breaks the form).
+RESERVED_NAMES = frozenset(
+    {
+        "csrf_token",
+        "data",
+        "errors",
+        "form_errors",
+        "meta",
+        "Meta",
+        "populate_obj",
+        "post_process",
+        "process",
+        "validate",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,8 @@ def _schema_message(error: ValidationError) -> str:
     # oneOf failures of a text are clearer said plainly than as jsonschema's repr of the value.
     if error.validator == "oneOf" and error.schema.get("description", "").startswith("Text a user"):
         return "must be a non-empty string or an object of translations with an 'en' string"
+    if error.validator == "not" and error.validator_value == {} and error.path:
+        return f"'{error.path[-1]}' is not allowed for this component type"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties", "Unknown properties")
     return error.message
@@ -80,15 +99,18 @@ def _leaf_errors(errors: Iterable[ValidationError]) -> Iterator[ValidationError]
             yield error
 
 
+def _path_order(error: ValidationError) -> list[tuple[int, str]]:
+    # Array indexes compare as numbers, so pages[2] comes before pages[10].
+    return [(p, "") if isinstance(p, int) else (-1, p) for p in error.absolute_path]
+
+
 def schema_problems(data: Any) -> list[Problem]:
     """Every JSON Schema violation in `data`, in document order."""
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(_validator().iter_errors(data), key=_path_order)
     return [Problem(e.json_path, _schema_message(e)) for e in _leaf_errors(errors)]
 
 
-def _duplicates(
-    items: Iterable[tuple[str, str]], what: str, problems: list[Problem]
-) -> dict[str, str]:
+def _duplicates(items: Iterable[tuple[str, str]], what: str, problems: list[Problem]) -> dict[str, str]:
     """Record a problem for each repeated key; return the first path seen for each key."""
     seen: dict[str, str] = {}
     for key, path in items:
@@ -99,40 +121,73 @@ def _duplicates(
     return seen
 
 
+def _date_bound_problems(options: Mapping[str, Any], path: str) -> list[Problem]:
+    """Absolute bounds must be real dates (the schema only checks their shape), and earliest must not
+    be after latest when both are absolute or both relative to today."""
+    problems: list[Problem] = []
+    bounds: dict[str, date] = {}
+    for key in ("earliest", "latest"):
+        bound = options.get(key)
+        if not isinstance(bound, str):
+            continue
+        try:
+            bounds[key] = resolve_date_bound(bound, date.today())
+        except ValueError:
+            problems.append(Problem(f"{path}.options.{key}", f"'{bound}' is not a real date"))
+    comparable = len(bounds) == 2 and (_is_absolute(options["earliest"]) == _is_absolute(options["latest"]))
+    if comparable and bounds["earliest"] > bounds["latest"]:
+        problems.append(Problem(f"{path}.options.earliest", "earliest is after latest"))
+    return problems
+
+
+def _is_absolute(bound: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", bound))
+
+
 def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
     """Problems a schema cannot express: uniqueness and references between parts of the definition."""
     problems: list[Problem] = []
     pages = data["pages"]
     lists = {lst["id"]: lst for lst in data.get("lists", [])}
-    _duplicates(((lst["id"], f"$.lists[{i}].id") for i, lst in enumerate(data.get("lists", []))),
-                "list id", problems)
+    _duplicates(
+        ((lst["id"], f"$.lists[{i}].id") for i, lst in enumerate(data.get("lists", []))), "list id", problems
+    )
     for i, lst in enumerate(data.get("lists", [])):
         _duplicates(
             ((item["value"], f"$.lists[{i}].items[{j}].value") for j, item in enumerate(lst["items"])),
-            "list item value", problems,
+            "list item value",
+            problems,
         )
     sections = {s["id"] for s in data.get("sections", [])}
-    _duplicates(((s["id"], f"$.sections[{i}].id") for i, s in enumerate(data.get("sections", []))),
-                "section id", problems)
+    _duplicates(
+        ((s["id"], f"$.sections[{i}].id") for i, s in enumerate(data.get("sections", []))),
+        "section id",
+        problems,
+    )
     _duplicates(((p["id"], f"$.pages[{i}].id") for i, p in enumerate(pages)), "page id", problems)
     _duplicates(((p["path"], f"$.pages[{i}].path") for i, p in enumerate(pages)), "page path", problems)
     components = [
-        (c, f"$.pages[{i}].components[{j}]") for i, p in enumerate(pages)
+        (c, f"$.pages[{i}].components[{j}]")
+        for i, p in enumerate(pages)
         for j, c in enumerate(p["components"])
     ]
     _duplicates(((c["id"], f"{path}.id") for c, path in components), "component id", problems)
-    names = _duplicates(((c["name"], f"{path}.name") for c, path in components), "component name",
-                        problems)
+    names = _duplicates(((c["name"], f"{path}.name") for c, path in components), "component name", problems)
     by_name = {c["name"]: c for c, _ in components}
 
     for i, page in enumerate(pages):
         if page["path"] in RESERVED_PATHS:
-            problems.append(Problem(f"$.pages[{i}].path",
-                                    f"'{page['path']}' is used by the engine; choose another path"))
+            problems.append(
+                Problem(f"$.pages[{i}].path", f"'{page['path']}' is used by the engine; choose another path")
+            )
         if "section" in page and page["section"] not in sections:
             problems.append(Problem(f"$.pages[{i}].section", f"unknown section '{page['section']}'"))
 
     for component, path in components:
+        if component["name"] in RESERVED_NAMES:
+            problems.append(
+                Problem(f"{path}.name", f"'{component['name']}' is used by the engine; choose another name")
+            )
         list_id = component.get("list")
         if list_id is not None and list_id not in lists:
             problems.append(Problem(f"{path}.list", f"unknown list '{list_id}'"))
@@ -147,30 +202,40 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
             else:
                 example = options.get("example")
                 if example is None:
-                    problems.append(Problem(f"{path}.options",
-                                            "a regex needs an example of a valid answer"))
+                    problems.append(Problem(f"{path}.options", "a regex needs an example of a valid answer"))
                 elif not re.fullmatch(options["regex"], example):
-                    problems.append(Problem(f"{path}.options.example",
-                                            "the example does not match the regex"))
+                    problems.append(
+                        Problem(f"{path}.options.example", "the example does not match the regex")
+                    )
             if "format" not in component.get("errors", {}):
-                problems.append(Problem(f"{path}.errors",
-                                        "a regex needs an error message under errors.format"))
+                problems.append(
+                    Problem(f"{path}.errors", "a regex needs an error message under errors.format")
+                )
         for low, high in (("min", "max"), ("minLength", "maxLength"), ("minSelected", "maxSelected")):
             if low in options and high in options and options[low] > options[high]:
                 problems.append(Problem(f"{path}.options.{low}", f"{low} is greater than {high}"))
+        problems.extend(_date_bound_problems(options, path))
         if component["type"] == "CheckboxesField" and list_id in lists:
             count = len(lists[list_id]["items"])
             if options.get("minSelected", 0) > count:
-                problems.append(Problem(f"{path}.options.minSelected",
-                                        f"minSelected is more than the {count} items in the list"))
+                problems.append(
+                    Problem(
+                        f"{path}.options.minSelected",
+                        f"minSelected is more than the {count} items in the list",
+                    )
+                )
 
     email = data.get("confirmationEmailComponent")
     if email is not None:
         if email not in names:
             problems.append(Problem("$.confirmationEmailComponent", f"unknown component '{email}'"))
         elif by_name[email]["type"] != "EmailAddressField":
-            problems.append(Problem("$.confirmationEmailComponent",
-                                    f"'{email}' is a {by_name[email]['type']}, not an EmailAddressField"))
+            problems.append(
+                Problem(
+                    "$.confirmationEmailComponent",
+                    f"'{email}' is a {by_name[email]['type']}, not an EmailAddressField",
+                )
+            )
 
     languages = data.get("languages", ["en"])
     if languages and languages[0] != "en":
@@ -229,8 +294,11 @@ class FormRegistry:
             try:
                 definition = load_definition(path)
             except DefinitionError as exc:
-                log.error("form definition %s is unavailable: %s", path.name,
-                          "; ".join(str(p) for p in exc.problems))
+                log.error(
+                    "form definition %s is unavailable: %s",
+                    path.name,
+                    "; ".join(str(p) for p in exc.problems),
+                )
                 registry.unavailable[path.stem] = exc.problems
                 continue
             if definition.slug in registry.forms:

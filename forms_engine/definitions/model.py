@@ -5,10 +5,13 @@ Nothing here knows about Flask or the database: the journey core and the compone
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -186,6 +189,24 @@ class FormDefinition:
 
     def questions(self) -> list[tuple[Page, Component]]:
         return [(page, c) for page in self.pages for c in page.questions]
+
+
+def resolve_date_bound(bound: str, today: date) -> date:
+    """A date option's value as a date: '2024-01-31' -> that date; 'today', '-30d', '+2y', '-6m' ->
+    relative to `today`. Raises ValueError for an absolute date that does not exist."""
+    if bound == "today":
+        return today
+    match = re.fullmatch(r"([+-])(\d+)([dmy])", bound)
+    if match is None:
+        return date.fromisoformat(bound)
+    sign = 1 if match[1] == "+" else -1
+    amount = sign * int(match[2])
+    if match[3] == "d":
+        return date.fromordinal(today.toordinal() + amount)
+    months = amount * (12 if match[3] == "y" else 1)
+    year, month_index = divmod(today.year * 12 + today.month - 1 + months, 12)
+    day = min(today.day, calendar.monthrange(year, month_index + 1)[1])
+    return date(year, month_index + 1, day)
 
 
 def definition_version(data: Mapping[str, Any]) -> str:
