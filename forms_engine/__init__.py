@@ -28,6 +28,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    if app.config.get("HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     logging.basicConfig(level=logging.INFO)
 
     app.jinja_loader = ChoiceLoader(

@@ -146,6 +146,9 @@ def test_strict_transport_security_is_sent_only_over_https(tmp_path: Path) -> No
             assert response.headers.get("Strict-Transport-Security") == (
                 "max-age=31536000; includeSubDomains"
             ), path
+        fresh = BrowserClient(app)
+        start = fresh.get(f"/{a_slug(app)}/", base_url="https://localhost")
+        assert [c for c in session_cookies(start, app) if "; Secure" in c]
     finally:
         with app.app_context():
             db.engine.dispose()

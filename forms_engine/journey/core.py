@@ -55,8 +55,11 @@ class CompiledPage:
 
     @property
     def heading_handler(self) -> ComponentHandler | None:
-        """On a page with a single question, that question's label or legend is the page heading."""
-        return self.questions[0] if len(self.questions) == 1 else None
+        """On a page with a single question, that question's label or legend is the page heading,
+        unless content comes before it: then the page title is the heading, above that content."""
+        if len(self.questions) == 1 and self.handlers[0] is self.questions[0]:
+            return self.questions[0]
+        return None
 
     def form(self, formdata: Mapping[str, list[str]]) -> Form:
         data: MultiDict[str, str] = MultiDict(dict(formdata))
