@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -54,3 +54,54 @@ class Submission(db.Model):  # type: ignore[name-defined]
             "submitted_at": submitted_at.isoformat(),
             "answers": self.answers,
         }
+
+
+class FormVersion(db.Model):  # type: ignore[name-defined]
+    """Every definition version the service has offered, so journeys in flight keep theirs."""
+
+    __tablename__ = "form_versions"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadedFile(db.Model):  # type: ignore[name-defined]
+    """A file a citizen uploaded: linked to the journey, then to the submission. Bytes live in storage."""
+
+    __tablename__ = "uploaded_files"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    component: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FileBlob(db.Model):  # type: ignore[name-defined]
+    """File bytes for the database-backed file store (several app instances on one PostgreSQL)."""
+
+    __tablename__ = "file_blobs"
+
+    storage_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SaveToken(db.Model):  # type: ignore[name-defined]
+    """A save-and-return link: only the token's SHA-256 is stored; single use; expires."""
+
+    __tablename__ = "save_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    journey_id: Mapped[str] = mapped_column(ForeignKey("journeys.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
