@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from . import conditions
 from .model import FormDefinition, build_definition, resolve_date_bound
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,196 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
     languages = data.get("languages", ["en"])
     if languages and languages[0] != "en":
         problems.append(Problem("$.languages[0]", "English ('en') must be the first language"))
+    problems.extend(condition_problems(data))
+    return problems
+
+
+CONTENT_ONLY = frozenset({"Html", "Markdown", "InsetText", "Details", "WarningText"})
+NUMBER_TYPES = frozenset({"NumberField"})
+DATE_TYPES = frozenset({"DatePartsField", "MonthYearField"})
+DATE_VALUE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{4}-\d{2}|today|[+-]\d{1,4}[dmy])$")
+
+
+def _leaf_problems(
+    leaf: Mapping[str, Any],
+    path: str,
+    data: Mapping[str, Any],
+    components: Mapping[str, Any],
+    lists: Mapping[str, Any],
+) -> list[Problem]:
+    """Problems in one comparison: unknown component, operator that does not fit, value of a wrong kind."""
+    if "component" not in leaf:
+        return []
+    name, op, value = leaf["component"], leaf["op"], leaf.get("value")
+    component = components.get(name)
+    if component is None or component["type"] in CONTENT_ONLY:
+        return [Problem(f"{path}.component", f"unknown question '{name}'")]
+    kind = component["type"]
+    if op in conditions.PRESENCE_OPS:
+        return [Problem(f"{path}.value", f"'{op}' takes no value")] if "value" in leaf else []
+    if "value" not in leaf:
+        return [Problem(f"{path}.value", f"'{op}' needs a value")]
+    if op in ("anyOf", "noneOf"):
+        if not isinstance(value, list) or not value:
+            return [Problem(f"{path}.value", f"'{op}' needs a non-empty list of values")]
+        candidates = value
+    else:
+        candidates = [value]
+    if op in conditions.NUMBER_OPS:
+        if kind not in NUMBER_TYPES or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [Problem(f"{path}.op", f"'{op}' compares numbers: use it on a NumberField with a number")]
+    elif op in conditions.DATE_OPS:
+        if kind not in DATE_TYPES or not isinstance(value, str) or not DATE_VALUE.match(value):
+            return [
+                Problem(
+                    f"{path}.op",
+                    f"'{op}' compares dates: use it on a date field with a date "
+                    "(YYYY-MM-DD) or a relative date such as '-30d'",
+                )
+            ]
+    elif op in conditions.LENGTH_OPS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return [Problem(f"{path}.value", f"'{op}' needs a whole number")]
+    elif kind == "YesNoField" and op != "contains":
+        if not all(isinstance(v, bool) for v in candidates):
+            return [Problem(f"{path}.value", "a YesNoField answer is true or false")]
+    elif kind in CHOICE_TYPES and op != "contains":
+        allowed = {item["value"] for item in lists.get(component.get("list"), {}).get("items", [])}
+        for candidate in candidates:
+            if candidate not in allowed:
+                return [
+                    Problem(
+                        f"{path}.value", f"'{candidate}' is not a value of list '{component.get('list')}'"
+                    )
+                ]
+    return []
+
+
+def condition_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Conditions refer to known questions and conditions, never to later pages, without cycles; and
+    every page can be reached."""
+    problems: list[Problem] = []
+    named_list = data.get("conditions", [])
+    named = {c["id"]: c["condition"] for c in named_list}
+    _duplicates(
+        ((c["id"], f"$.conditions[{i}].id") for i, c in enumerate(named_list)), "condition id", problems
+    )
+    pages = data["pages"]
+    components: dict[str, Any] = {}
+    page_of: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        for component in page["components"]:
+            components.setdefault(component["name"], component)
+            page_of.setdefault(component["name"], index)
+    lists = {lst["id"]: lst for lst in data.get("lists", [])}
+
+    def check(condition: Mapping[str, Any], path: str) -> None:
+        for leaf, leaf_path in conditions.walk(condition, path):
+            if "ref" in leaf and leaf["ref"] not in named:
+                problems.append(Problem(f"{leaf_path}.ref", f"unknown condition '{leaf['ref']}'"))
+            problems.extend(_leaf_problems(leaf, leaf_path, data, components, lists))
+
+    for index, item in enumerate(named_list):
+        check(item["condition"], f"$.conditions[{index}].condition")
+    cycle = conditions.reference_cycle(named)
+    if cycle:
+        problems.append(
+            Problem("$.conditions", "conditions refer to each other in a cycle: " + " -> ".join(cycle))
+        )
+        return problems
+
+    def guard(condition: Mapping[str, Any], path: str, page_index: int, what: str) -> None:
+        check(condition, path)
+        for name in sorted(conditions.referenced_components(condition, named)):
+            if name in page_of and page_of[name] >= page_index:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{what} depends on '{name}', which is asked on "
+                        f"{'the same' if page_of[name] == page_index else 'a later'} "
+                        "page; a condition can only use answers from earlier pages",
+                    )
+                )
+
+    first_use: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        for component in page["components"]:
+            if component.get("list"):
+                first_use.setdefault(component["list"], index)
+    for index, page in enumerate(pages):
+        if "condition" in page:
+            guard(page["condition"], f"$.pages[{index}].condition", index, "the page's condition")
+        for j, component in enumerate(page["components"]):
+            if "condition" in component:
+                path = f"$.pages[{index}].components[{j}].condition"
+                if component["type"] not in CONTENT_ONLY:
+                    problems.append(
+                        Problem(
+                            path,
+                            "only content components can have a condition; "
+                            "put the question on a page of its own with a condition",
+                        )
+                    )
+                guard(component["condition"], path, index, "the content's condition")
+        if page.get("exit"):
+            for j, component in enumerate(page["components"]):
+                if component["type"] not in CONTENT_ONLY:
+                    problems.append(
+                        Problem(f"$.pages[{index}].components[{j}]", "an exit page can only hold content")
+                    )
+    for i, lst in enumerate(data.get("lists", [])):
+        for j, item in enumerate(lst["items"]):
+            if "condition" in item:
+                guard(
+                    item["condition"],
+                    f"$.lists[{i}].items[{j}].condition",
+                    first_use.get(lst["id"], len(pages)),
+                    "the list item's condition",
+                )
+    problems.extend(_unreachable_pages(pages, named))
+    return problems
+
+
+def _contradictory(condition: Mapping[str, Any], named: Mapping[str, Any]) -> bool:
+    """True when an `all` group asks one question to be two different things at once."""
+    if "ref" in condition:
+        return _contradictory(named.get(condition["ref"], {}), named)
+    if "all" not in condition:
+        return False
+    wanted: dict[str, Any] = {}
+    for part in condition["all"]:
+        if _contradictory(part, named):
+            return True
+        if part.get("op") == "is" and "component" in part and not isinstance(part.get("value"), list):
+            name = part["component"]
+            if name in wanted and wanted[name] != part["value"]:
+                return True
+            wanted[name] = part["value"]
+    return False
+
+
+def _unreachable_pages(pages: list[Any], named: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    stopped_by: str | None = None
+    for index, page in enumerate(pages):
+        if stopped_by is not None:
+            problems.append(
+                Problem(
+                    f"$.pages[{index}]",
+                    f"this page can never be reached: the exit page "
+                    f"'{stopped_by}' before it always ends the journey",
+                )
+            )
+            continue
+        if "condition" in page and _contradictory(page["condition"], named):
+            problems.append(
+                Problem(
+                    f"$.pages[{index}].condition",
+                    "this page can never be reached: its condition can never hold",
+                )
+            )
+        if page.get("exit") and "condition" not in page and index < len(pages) - 1:
+            stopped_by = page["id"]
     return problems
 
 

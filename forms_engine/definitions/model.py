@@ -64,6 +64,8 @@ class ListItem:
     text: Text
     value: str
     hint: Text | None = None
+    #: Offered only when this condition holds (see definitions.conditions).
+    condition: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ class Component:
     list_id: str | None = None
     errors: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Content components: shown only when this condition holds.
+    condition: Mapping[str, Any] | None = None
 
     @property
     def is_question(self) -> bool:
@@ -116,6 +120,10 @@ class Page:
     title: Text
     components: tuple[Component, ...]
     section_id: str | None = None
+    #: On the path only when this condition holds.
+    condition: Mapping[str, Any] | None = None
+    #: An exit page: content only, the journey stops here.
+    exit: bool = False
 
     @property
     def questions(self) -> tuple[Component, ...]:
@@ -169,6 +177,8 @@ class FormDefinition:
     declaration: Text | None
     submit_text: Text | None
     confirmation_email_component: str | None
+    #: Named conditions by id.
+    conditions: Mapping[str, Mapping[str, Any]]
     source: Mapping[str, Any] = field(repr=False, compare=False)
 
     def page_by_slug(self, slug: str) -> Page | None:
@@ -228,6 +238,7 @@ def _component(data: Mapping[str, Any]) -> Component:
         list_id=data.get("list"),
         errors=MappingProxyType({k: Text(v) for k, v in data.get("errors", {}).items()}),
         options=MappingProxyType(dict(data.get("options", {}))),
+        condition=data.get("condition"),
     )
 
 
@@ -265,7 +276,9 @@ def build_definition(data: Mapping[str, Any]) -> FormDefinition:
                     id=lst["id"],
                     title=optional_text(lst.get("title")),
                     items=tuple(
-                        ListItem(Text(i["text"]), i["value"], optional_text(i.get("hint")))
+                        ListItem(
+                            Text(i["text"]), i["value"], optional_text(i.get("hint")), i.get("condition")
+                        )
                         for i in lst["items"]
                     ),
                 )
@@ -279,11 +292,14 @@ def build_definition(data: Mapping[str, Any]) -> FormDefinition:
                 title=Text(p["title"]),
                 components=tuple(_component(c) for c in p["components"]),
                 section_id=p.get("section"),
+                condition=p.get("condition"),
+                exit=bool(p.get("exit", False)),
             )
             for p in data["pages"]
         ),
         declaration=optional_text(data.get("checkAnswers", {}).get("declaration")),
         submit_text=optional_text(data.get("checkAnswers", {}).get("submitText")),
         confirmation_email_component=data.get("confirmationEmailComponent"),
+        conditions=MappingProxyType({c["id"]: c["condition"] for c in data.get("conditions", [])}),
         source=MappingProxyType(dict(data)),
     )
