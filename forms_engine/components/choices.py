@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from markupsafe import Markup, escape
@@ -10,6 +12,7 @@ from wtforms import SelectField as WTFSelectField
 from wtforms.fields.core import UnboundField
 
 from ..content import render_markdown
+from ..definitions.conditions import evaluate
 from ..definitions.model import ItemList, ListItem, Text
 from . import messages
 from .base import Answer, ComponentHandler, FieldError, FieldView, register
@@ -25,8 +28,26 @@ class _ListHandler(ComponentHandler):
         assert self.component.list_id is not None
         return self.definition.lists[self.component.list_id]
 
+    #: Items offered given earlier answers, when some items have conditions (set by with_answers).
+    _offered: tuple[ListItem, ...] | None = None
+
     def items(self) -> tuple[ListItem, ...]:
-        return self.item_list.items
+        return self._offered if self._offered is not None else self.item_list.items
+
+    def item_conditions(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(item.condition for item in self.item_list.items if item.condition is not None)
+
+    def with_answers(self, answers: Mapping[str, Any]) -> ComponentHandler:
+        if not self.item_conditions():
+            return self
+        named = self.definition.conditions
+        offered = copy.copy(self)
+        offered._offered = tuple(
+            item
+            for item in self.item_list.items
+            if item.condition is None or evaluate(item.condition, answers, named)
+        )
+        return offered
 
     def values(self) -> set[str]:
         return {item.value for item in self.items()}
@@ -53,7 +74,7 @@ class _ListHandler(ComponentHandler):
         return params
 
     def text_for(self, value: str, language: str = "en") -> str:
-        for item in self.items():
+        for item in self.item_list.items:
             if item.value == value:
                 return item.text.in_language(language)
         return value

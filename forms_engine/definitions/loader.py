@@ -504,6 +504,10 @@ class FormRegistry:
         self.forms[definition.slug] = definition
         self.versions[(definition.slug, definition.version)] = definition
 
+    def remember(self, definition: FormDefinition) -> None:
+        """Keep an older version for the journeys started on it, without offering it to new ones."""
+        self.versions[(definition.slug, definition.version)] = definition
+
     def get(self, slug: str, version: str | None = None) -> FormDefinition | None:
         if version is not None:
             return self.versions.get((slug, version))

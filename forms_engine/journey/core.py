@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from ..components import ComponentHandler, FieldError, handler_for
+from ..definitions.conditions import evaluate, referenced_components
 from ..definitions.model import FormDefinition, Page
 
 Answers = Mapping[str, Any]
@@ -52,6 +53,17 @@ class CompiledPage:
             fields.update(handler.fields())
         self.form_class: type[Form] = type(f"PageForm_{page.id}", (Form,), fields)
         self._completeness: dict[tuple[object, ...], bool] = {}
+        #: Earlier answers this page's validation depends on (conditional list items).
+        self.depends_on: tuple[str, ...] = tuple(
+            sorted(
+                {
+                    name
+                    for handler in self.questions
+                    for condition in handler.item_conditions()
+                    for name in referenced_components(condition, definition.conditions)
+                }
+            )
+        )
 
     @property
     def heading_handler(self) -> ComponentHandler | None:
@@ -65,12 +77,19 @@ class CompiledPage:
         data: MultiDict[str, str] = MultiDict(dict(formdata))
         return self.form_class(formdata=data)
 
-    def validate(self, formdata: Mapping[str, list[str]]) -> PageResult:
-        """Validate posted data; answers are only meaningful when there are no errors."""
+    def validate(
+        self, formdata: Mapping[str, list[str]], answers_so_far: Answers | None = None
+    ) -> PageResult:
+        """Validate posted data; answers are only meaningful when there are no errors.
+
+        `answers_so_far` (earlier answers) decides which conditional list items are offered.
+        """
         form = self.form(formdata)
         errors: dict[str, FieldError] = {}
         answers: dict[str, Any] = {}
         for handler in self.questions:
+            if answers_so_far is not None:
+                handler = handler.with_answers(answers_so_far)
             error = handler.validate(form)
             if error is not None:
                 errors[handler.name] = error
@@ -93,12 +112,21 @@ class CompiledPage:
             data.update(handler.example())
         return data
 
+    def shows(self, handler: ComponentHandler, answers: Answers) -> bool:
+        """Whether a component is shown given earlier answers (content can have a condition)."""
+        condition = handler.component.condition
+        if condition is None:
+            return True
+        return evaluate(condition, answers, handler.definition.conditions)
+
     def is_complete(self, answers: Answers) -> bool:
         """Every question on the page has been answered (or passed, if optional) and still validates.
 
         Pages before the one asked for are checked on every request, so the outcome is remembered per
         distinct set of this page's answers (and per day, as date bounds can be relative to today).
         """
+        if self.page.exit:
+            return False
         if not all(h.name in answers for h in self.questions):
             return False
         if not self.questions:
@@ -106,12 +134,13 @@ class CompiledPage:
         key = (
             date.today().toordinal(),
             *(json.dumps(answers[h.name], sort_keys=True) for h in self.questions),
+            *(json.dumps(answers.get(name), sort_keys=True) for name in self.depends_on),
         )
         complete = self._completeness.get(key)
         if complete is None:
             if len(self._completeness) >= COMPLETENESS_CACHE_SIZE:
                 self._completeness.clear()
-            complete = self._completeness[key] = self.validate(self.formdata(answers)).is_valid
+            complete = self._completeness[key] = self.validate(self.formdata(answers), answers).is_valid
         return complete
 
 
@@ -138,6 +167,7 @@ class Journey:
         self.definition = definition
         self.pages = tuple(CompiledPage(p, definition) for p in definition.pages)
         self._by_slug = {p.page.slug: p for p in self.pages}
+        self.conditional = any(p.page.condition is not None or p.page.exit for p in self.pages)
 
     def page(self, slug: str) -> CompiledPage | None:
         return self._by_slug.get(slug)
@@ -147,8 +177,29 @@ class Journey:
         return self.pages[0]
 
     def pages_on_path(self, answers: Answers) -> list[CompiledPage]:
-        """Pages the user goes through given their answers, in order."""
-        return list(self.pages)
+        """Pages the user goes through given their answers, in order.
+
+        A page with a condition is on the path only when it holds for the answers given on the path
+        before it (answers left behind on pages no longer on the path do not count). An exit page
+        on the path ends it.
+        """
+        if not self.conditional:
+            return list(self.pages)
+        today = date.today()
+        named = self.definition.conditions
+        path: list[CompiledPage] = []
+        taken: dict[str, Any] = {}
+        for page in self.pages:
+            condition = page.page.condition
+            if condition is not None and not evaluate(condition, taken, named, today):
+                continue
+            path.append(page)
+            if page.page.exit:
+                break
+            for handler in page.questions:
+                if handler.name in answers:
+                    taken[handler.name] = answers[handler.name]
+        return path
 
     def next_page(self, current: CompiledPage, answers: Answers) -> CompiledPage | None:
         """The page after `current` on the path, or None when check answers comes next."""
@@ -194,8 +245,8 @@ class Journey:
         problems: dict[str, dict[str, FieldError]] = {}
         for page in self.pages_on_path(answers):
             missing = [h for h in page.questions if h.name not in answers]
-            result = page.validate(page.formdata(answers))
-            if missing or not result.is_valid:
+            result = page.validate(page.formdata(answers), answers)
+            if page.page.exit or missing or not result.is_valid:
                 problems[page.page.slug] = result.errors or {
                     h.name: FieldError("Not answered", h.target_id) for h in missing
                 }

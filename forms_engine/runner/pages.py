@@ -82,6 +82,7 @@ class PageView:
             heading=title,
             components=[slot(f"component:{i}") for i in range(len(page.handlers))],
             button_text=CONTINUE,
+            exit_page=page.page.exit,
         )
         self.compiled = Compiled(html)
 
@@ -92,7 +93,10 @@ class PageView:
         nonce: str,
         csrf_token: str,
         back_href: str | None,
+        answers: Mapping[str, Any] | None = None,
     ) -> Markup:
+        """Fill the page. `answers` (the journey's) decide conditional content and list items."""
+        answers = answers or {}
         values: dict[str, Any] = {
             "nonce": nonce,
             "csrf": str(escape(csrf_token)),
@@ -104,7 +108,16 @@ class PageView:
         view = LiteralView(formdata)
         for index, (handler, template) in enumerate(zip(self.page.handlers, self.components, strict=True)):
             error = errors.get(handler.name) if handler.is_question else None
-            if error is None:
+            if not self.page.shows(handler, answers):
+                values[f"component:{index}"] = ""
+                continue
+            applied = handler.with_answers(answers)
+            if applied is not handler:
+                # What it offers depends on earlier answers: render it for this request.
+                values[f"component:{index}"] = applied.render(
+                    self.call_macro, view, error, self.language, handler is heading_handler
+                )
+            elif error is None:
                 values[f"component:{index}"] = template.fill(formdata)
             else:
                 values[f"component:{index}"] = handler.render(
