@@ -17,6 +17,7 @@ import pytest
 
 from forms_engine.components import REGISTRY
 from forms_engine.config import ROOT
+from forms_engine.definitions.loader import FormRegistry
 from forms_engine.journey import journey_for
 
 from .conftest import LiveServer, example_definition, fill_page, path_of, submit_form
@@ -102,10 +103,51 @@ def test_the_list_of_forms_and_a_missing_page_have_no_accessibility_violations(
     axe.assert_clean()
 
 
+def form_registry_for_examples() -> FormRegistry:
+    return FormRegistry.from_directory(ROOT / "form_definitions")
+
+
+#: Answers that differ from the components' examples, so that walks reach the conditional pages.
+OTHER_ANSWERS: dict[str, dict[str, list[str]]] = {
+    "register-land-rural-payments": {"landAction": ["B"], "parcelArea": ["150"], "role": ["agent"]},
+}
+WALKS = [(slug, {}) for slug in EXAMPLE_FORMS] + list(OTHER_ANSWERS.items())
+
+
+def page_answers(compiled: Any, overrides: dict[str, list[str]]) -> dict[str, list[str]]:
+    example = compiled.example()
+    return {**example, **{k: v for k, v in overrides.items() if k in example}}
+
+
+def expected_path(journey: Any, overrides: dict[str, list[str]]) -> list[Any]:
+    """The pages a walk with these answers goes through, worked out by the journey core."""
+    answers: dict[str, Any] = {}
+    while True:
+        page = journey.first_incomplete_page(answers)
+        if page is None or page.page.exit:
+            return journey.pages_on_path(answers)
+        result = page.validate(page_answers(page, overrides), answers)
+        assert result.is_valid, (page.page.id, result.errors)
+        answers.update(result.answers)
+
+
+def test_the_browser_walks_reach_every_page_but_exit_pages() -> None:
+    for slug in EXAMPLE_FORMS:
+        definition = form_registry_for_examples().get(slug)
+        assert definition is not None
+        journey = journey_for(definition)
+        reached = {
+            p.page.id for s, overrides in WALKS if s == slug for p in expected_path(journey, overrides)
+        }
+        assert reached | {p.page.id for p in journey.pages if p.page.exit} == {
+            p.page.id for p in journey.pages
+        }
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize("slug", EXAMPLE_FORMS)
+@pytest.mark.parametrize(("slug", "overrides"), WALKS)
 def test_every_page_of_an_example_form_has_no_accessibility_violations(
-    slug: str, live_server: LiveServer, axe_page: Any, axe: AxeChecker
+    slug: str, overrides: dict[str, list[str]], live_server: LiveServer, axe_page: Any, axe: AxeChecker
 ) -> None:
     """Walk the form in the browser: start page; each question page as first shown, after
     Continue with nothing entered, then answered with its example data; check answers; confirmation.
@@ -142,13 +184,13 @@ def test_every_page_of_an_example_form_has_no_accessibility_violations(
             assert all(q.component.type == "CheckboxesField" for q in compiled.questions), url
             page.goto(url)
 
-        fill_page(page, compiled.example())
+        fill_page(page, page_answers(compiled, overrides))
         submit_form(page)
         assert path_of(page) != url, (url, page.locator(".govuk-error-summary").all_inner_texts())
 
-    # Every page must be reached: if conditions come to skip pages with the example answers, this
-    # walk needs other answers too, or those pages would go unchecked.
-    assert visited == [f"/{slug}/{p.page.slug}" for p in journey.pages]
+    # The walk went exactly through the pages the journey core puts on the path for these answers;
+    # test_the_browser_walks_reach_every_page_but_exit_pages shows the walks cover every page.
+    assert visited == [f"/{slug}/{p.page.slug}" for p in expected_path(journey, overrides)]
     axe.check(page, path_of(page))
     submit_form(page)
     assert path_of(page) == f"/{slug}/confirmation"
@@ -172,3 +214,23 @@ def test_gov_uk_frontend_javascript_runs_under_the_content_security_policy(
     submit_form(page)
     page.wait_for_function("document.activeElement && document.activeElement.matches('.govuk-error-summary')")
     assert problems == []
+
+
+@pytest.mark.browser
+def test_an_exit_page_has_no_accessibility_violations_and_no_continue(
+    live_server: LiveServer, axe_page: Any, axe: AxeChecker
+) -> None:
+    slug = "register-land-rural-payments"
+    page = axe_page
+    page.goto(f"/{slug}/")
+    submit_form(page)
+    assert path_of(page) == f"/{slug}/land-location"
+    fill_page(page, {"landInEngland": ["no"]})
+    submit_form(page)
+    assert path_of(page) == f"/{slug}/cannot-use-this-service"
+    assert page.locator("h1").inner_text() == "You cannot use this service"
+    assert page.locator("main button").count() == 0
+    axe.check(page, path_of(page))
+    page.goto(f"/{slug}/check-answers")
+    assert path_of(page) == f"/{slug}/cannot-use-this-service"
+    axe.assert_clean()
