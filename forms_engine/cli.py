@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from .definitions.loader import DefinitionError, load_definition
+from .definitions.loader import DefinitionError, definition_warnings, load_definition
 from .extensions import db
 
 
@@ -29,7 +29,10 @@ def main() -> None:
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate_command(paths: tuple[Path, ...]) -> None:
-    """Check form definitions: print every problem as PATH: $.json.path: message."""
+    """Check form definitions: print every problem as PATH: $.json.path: message.
+
+    Warnings (such as text missing a translation into a language the form declares) are printed as
+    `warning: PATH: $.json.path: message` and do not fail the check."""
     failed = False
     for path in paths:
         if not path.is_file():
@@ -49,6 +52,8 @@ def validate_command(paths: tuple[Path, ...]) -> None:
             f"{definition.paper_form.organisation}), {len(definition.pages)} pages, "
             f"{questions} questions, version {definition.version[:12]}"
         )
+        for warning in definition_warnings(dict(definition.source)):
+            click.echo(f"warning: {path}: {warning.path}: {warning.message}")
     sys.exit(1 if failed else 0)
 
 

@@ -9,14 +9,24 @@ from markupsafe import Markup, escape
 from wtforms import Form, StringField
 from wtforms.fields.core import UnboundField
 
+from ..i18n import translate
 from . import messages
-from .base import Answer, ComponentHandler, FieldError, FieldView, MacroCaller, register
+from .base import (
+    Answer,
+    ComponentHandler,
+    FieldError,
+    FieldView,
+    MacroCaller,
+    error_message_params,
+    not_answered,
+    register,
+)
 
 POSTCODE = re.compile(
     r"^(GIR0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]([0-9ABEHMNPRV-Y])?|[0-9][A-HJKPS-UW])"
     r"[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-#: part, label, autocomplete, width class, required
+#: part, label (without "(optional)"), autocomplete, width class, required
 PARTS = (
     ("line1", messages.ADDRESS_LINE_1, "address-line1", None, True),
     ("line2", messages.ADDRESS_LINE_2, "address-line2", None, False),
@@ -60,29 +70,26 @@ class UkAddressField(ComponentHandler):
     def _raw(self, form: Form) -> dict[str, str]:
         return {p[0]: (form[self.part_name(p[0])].data or "").strip() for p in PARTS}
 
-    def validate(self, form: Form) -> FieldError | None:
+    def validate(self, form: Form, language: str = "en") -> FieldError | None:
         raw = self._raw(form)
         if self.component.optional and not any(raw.values()):
             return None
         found: list[tuple[str, str]] = []
         for part, label, *_ in PARTS:
             if len(raw[part]) > MAX_LINE:
+                template = translate(messages.ADDRESS_LINE_TOO_LONG, language)
+                name = translate(label, language)
                 found.append(
-                    (
-                        part,
-                        messages.ADDRESS_LINE_TOO_LONG.format(
-                            part=label.replace(" (optional)", ""), count=MAX_LINE
-                        ),
-                    )
+                    (part, template.format(Part=name, part=messages.lower_first(name), count=MAX_LINE))
                 )
         if not raw["line1"]:
-            found.append(("line1", self.error_message("line1", messages.ADDRESS_LINE_1_REQUIRED)))
+            found.append(("line1", self.error_message("line1", messages.ADDRESS_LINE_1_REQUIRED, language)))
         if not raw["town"]:
-            found.append(("town", self.error_message("town", messages.ADDRESS_TOWN_REQUIRED)))
+            found.append(("town", self.error_message("town", messages.ADDRESS_TOWN_REQUIRED, language)))
         if not raw["postcode"]:
-            found.append(("postcode", self.error_message("postcode", messages.POSTCODE_REQUIRED)))
+            found.append(("postcode", self.error_message("postcode", messages.POSTCODE_REQUIRED, language)))
         elif not is_uk_postcode(raw["postcode"]):
-            found.append(("postcode", self.error_message("format", messages.POSTCODE_FORMAT)))
+            found.append(("postcode", self.error_message("format", messages.POSTCODE_FORMAT, language)))
         if not found:
             return None
         order = [p[0] for p in PARTS]
@@ -125,12 +132,15 @@ class UkAddressField(ComponentHandler):
     ) -> Markup:
         messages_by_target = dict(error.summary_items()) if error else {}
         inputs = []
-        for part, label, autocomplete, width, _required in PARTS:
+        for part, label, autocomplete, width, required in PARTS:
             name = self.part_name(part)
+            text = translate(label, language)
+            if not required:
+                text = f"{text} {translate(messages.OPTIONAL_SUFFIX, language)}"
             params: dict[str, Any] = {
                 "id": name,
                 "name": name,
-                "label": {"text": label},
+                "label": {"text": text},
                 "value": view.value(name),
             }
             if autocomplete:
@@ -138,7 +148,7 @@ class UkAddressField(ComponentHandler):
             if width:
                 params["classes"] = width
             if name in messages_by_target:
-                params["errorMessage"] = {"text": messages_by_target[name]}
+                params["errorMessage"] = error_message_params(messages_by_target[name], language)
             inputs.append(call_macro("input:govukInput", params))
         fieldset = self._legend(language, is_page_heading)["legend"]
         hint = self.hint(language)
@@ -167,7 +177,7 @@ class UkAddressField(ComponentHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         return Markup("<br>").join(escape(line) for line in self._lines(answer))
 
     def export(self, answer: Answer) -> str:

@@ -16,6 +16,7 @@ from wtforms import Form
 from wtforms.fields.core import UnboundField
 
 from ..definitions.model import Component, FormDefinition
+from ..i18n import translate
 from . import messages
 
 #: Calls a GOV.UK macro by "component-folder:macroName" with its parameters.
@@ -40,6 +41,16 @@ class FieldError:
     def summary_items(self) -> list[tuple[str, str]]:
         """(element id, message) for each line of the error summary."""
         return [(self.target, self.message), *self.others]
+
+
+def error_message_params(message: str, language: str) -> dict[str, str]:
+    """A GOV.UK macro's `errorMessage`, with its visually hidden "Error:" in `language`."""
+    return {"text": message, "visuallyHiddenText": translate(messages.ERROR_HIDDEN_PREFIX, language)}
+
+
+def not_answered(language: str) -> Markup:
+    """What check answers shows for a question left blank."""
+    return escape(translate(messages.NOT_ANSWERED, language))
 
 
 class FieldView:
@@ -105,18 +116,19 @@ class ComponentHandler:
         title = self.component.title
         text = title.in_language(language) if title is not None else ""
         if self.component.optional and self.is_question:
-            text = f"{text} {messages.OPTIONAL_SUFFIX}"
+            text = f"{text} {translate(messages.OPTIONAL_SUFFIX, language)}"
         return text
 
     def hint(self, language: str = "en") -> str | None:
         hint = self.component.hint
         return hint.in_language(language) if hint is not None else None
 
-    def error_message(self, kind: str, template: str, **values: Any) -> str:
-        """A designer's custom message for `kind` if there is one, else the GOV.UK default, filled in."""
+    def error_message(self, kind: str, template: str, language: str = "en", **values: Any) -> str:
+        """A designer's custom message for `kind` if there is one, else the GOV.UK default, filled in;
+        both in `language` (the default is translated first, then its `{label}` etc. filled in)."""
         custom = self.component.errors.get(kind)
-        text = str(custom) if custom is not None else template
-        label = self.label_text
+        text = custom.in_language(language) if custom is not None else translate(template, language)
+        label = self.label_in(language)
         values = {"label": label, "Label": messages.upper_first(label), **values}
         try:
             return text.format_map(values)
@@ -124,21 +136,38 @@ class ComponentHandler:
             # A designer's message with stray braces is shown as written.
             return text
 
-    def error(self, kind: str, template: str, **values: Any) -> FieldError:
-        return FieldError(self.error_message(kind, template, **values), self.target_id)
+    def error(self, kind: str, template: str, language: str = "en", **values: Any) -> FieldError:
+        return FieldError(self.error_message(kind, template, language, **values), self.target_id)
 
     @property
     def label_text(self) -> str:
         """How the question is named inside error messages: 'Enter [label]'."""
-        return messages.lower_first(self.component.label)
+        return self.label_in("en")
+
+    def label_in(self, language: str) -> str:
+        """The question's name inside error messages in `language`, lower-cased: 'Enter [label]'."""
+        label = self.component.short_title or self.component.title
+        text = label.in_language(language) if label is not None else self.component.name
+        return messages.lower_first(text)
+
+    # -- conditions ---------------------------------------------------------------------------
+    def item_conditions(self) -> tuple[Mapping[str, Any], ...]:
+        """Conditions deciding which of this component's options are offered (list items)."""
+        return ()
+
+    def with_answers(self, answers: Mapping[str, Any]) -> ComponentHandler:
+        """This handler as it applies given earlier answers: itself, unless what it offers depends
+        on them (then a copy offering only what applies)."""
+        return self
 
     # -- form -------------------------------------------------------------------------------------
     def fields(self) -> dict[str, UnboundField]:
         """WTForms fields (unbound), keyed by form field name."""
         return {}
 
-    def validate(self, form: Form) -> FieldError | None:
-        """The error to show for this component, or None when the answer is acceptable.
+    def validate(self, form: Form, language: str = "en") -> FieldError | None:
+        """The error to show for this component (its message in `language`), or None when the
+        answer is acceptable.
 
         The default reads the single field's text and hands it to `check`.
         """
@@ -150,13 +179,13 @@ class ComponentHandler:
         if value in ("", None, []):
             if self.component.optional:
                 return None
-            return self.error("required", self.required_template)
-        return self.check(value)
+            return self.error("required", self.required_template, language)
+        return self.check(value, language)
 
     #: Message when a required question is left blank.
     required_template: ClassVar[str] = messages.REQUIRED
 
-    def check(self, value: Any) -> FieldError | None:
+    def check(self, value: Any, language: str = "en") -> FieldError | None:
         """Type-specific checks of a non-blank value."""
         return None
 
@@ -223,14 +252,14 @@ class ComponentHandler:
         if hint:
             params["hint"] = {"text": hint}
         if error is not None:
-            params["errorMessage"] = {"text": error.message}
+            params["errorMessage"] = error_message_params(error.message, language)
         return params
 
     # -- showing the answer -----------------------------------------------------------------------
     def display(self, answer: Answer, language: str = "en") -> Markup:
         """The answer as shown on check answers (HTML, escaped)."""
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         return escape(str(answer))
 
     def export(self, answer: Answer) -> str:
@@ -249,7 +278,7 @@ class ContentHandler(ComponentHandler):
     def field_names(self) -> tuple[str, ...]:
         return ()
 
-    def validate(self, form: Form) -> FieldError | None:
+    def validate(self, form: Form, language: str = "en") -> FieldError | None:
         return None
 
     def answer(self, form: Form) -> Answer:

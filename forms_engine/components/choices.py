@@ -14,8 +14,9 @@ from wtforms.fields.core import UnboundField
 from ..content import render_markdown
 from ..definitions.conditions import evaluate
 from ..definitions.model import ItemList, ListItem, Text
+from ..i18n import LANGUAGES, translate
 from . import messages
-from .base import Answer, ComponentHandler, FieldError, FieldView, register
+from .base import Answer, ComponentHandler, FieldError, FieldView, not_answered, register
 
 
 class _ListHandler(ComponentHandler):
@@ -55,9 +56,9 @@ class _ListHandler(ComponentHandler):
     def fields(self) -> dict[str, UnboundField]:
         return {self.name: RadioField(choices=[], validate_choice=False)}
 
-    def check(self, value: Any) -> FieldError | None:
+    def check(self, value: Any, language: str = "en") -> FieldError | None:
         if value not in self.values():
-            return self.error("format", messages.CHOICE_INVALID)
+            return self.error("format", messages.CHOICE_INVALID, language)
         return None
 
     def example(self) -> dict[str, list[str]]:
@@ -81,7 +82,7 @@ class _ListHandler(ComponentHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         return escape(self.text_for(answer, language))
 
     def export(self, answer: Answer) -> str:
@@ -118,7 +119,14 @@ class RadiosField(_ListHandler):
         return params
 
 
-YES_NO = ItemList("yes-no", None, (ListItem(Text(messages.YES), "yes"), ListItem(Text(messages.NO), "no")))
+def _engine_text(message: str) -> Text:
+    """One of the engine's messages as definition text, carrying its translation in every language."""
+    return Text({language: translate(message, language) for language in LANGUAGES})
+
+
+YES_NO = ItemList(
+    "yes-no", None, (ListItem(_engine_text(messages.YES), "yes"), ListItem(_engine_text(messages.NO), "no"))
+)
 
 
 @register
@@ -152,8 +160,8 @@ class YesNoField(RadiosField):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
-        return escape(messages.YES if answer else messages.NO)
+            return not_answered(language)
+        return escape(translate(messages.YES if answer else messages.NO, language))
 
     def export(self, answer: Answer) -> str:
         return (messages.YES if answer else messages.NO) if self.is_answered(answer) else ""
@@ -191,15 +199,15 @@ class CheckboxesField(_ListHandler):
     def fields(self) -> dict[str, UnboundField]:
         return {self.name: SelectMultipleField(choices=[], validate_choice=False)}
 
-    def check(self, value: Any) -> FieldError | None:
+    def check(self, value: Any, language: str = "en") -> FieldError | None:
         chosen = set(value)
         if not chosen <= self.values():
-            return self.error("format", messages.CHOICE_INVALID)
+            return self.error("format", messages.CHOICE_INVALID, language)
         options = self.component.options
         if len(chosen) < options.get("minSelected", 1):
-            return self.error("minSelected", messages.CHOICE_MIN, count=options["minSelected"])
+            return self.error("minSelected", messages.CHOICE_MIN, language, count=options["minSelected"])
         if "maxSelected" in options and len(chosen) > options["maxSelected"]:
-            return self.error("maxSelected", messages.CHOICE_MAX, count=options["maxSelected"])
+            return self.error("maxSelected", messages.CHOICE_MAX, language, count=options["maxSelected"])
         return None
 
     def answer(self, form: Form) -> Answer:
@@ -230,7 +238,7 @@ class CheckboxesField(_ListHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         return Markup("<br>").join(escape(self.text_for(v, language)) for v in answer)
 
     def export(self, answer: Answer) -> str:
@@ -248,17 +256,17 @@ class DeclarationField(ComponentHandler):
     macro = "checkboxes:govukCheckboxes"
     uses_fieldset = True
     required_template = messages.REQUIRED_DECLARATION
-    confirm_text: ClassVar[str] = "I understand and agree"
+    confirm_text: ClassVar[str] = messages.DECLARATION_CONFIRM
 
     def fields(self) -> dict[str, UnboundField]:
         return {self.name: SelectMultipleField(choices=[], validate_choice=False)}
 
-    def validate(self, form: Form) -> FieldError | None:
+    def validate(self, form: Form, language: str = "en") -> FieldError | None:
         if DECLARATION_VALUE in (form[self.name].data or []):
             return None
         if self.component.optional:
             return None
-        return self.error("required", self.required_template)
+        return self.error("required", self.required_template, language)
 
     def answer(self, form: Form) -> Answer:
         return True if DECLARATION_VALUE in (form[self.name].data or []) else None
@@ -280,7 +288,7 @@ class DeclarationField(ComponentHandler):
             "items": [
                 {
                     "value": DECLARATION_VALUE,
-                    "text": self.confirm_text,
+                    "text": translate(self.confirm_text, language),
                     **view.choice(self.name, 0, DECLARATION_VALUE),
                 }
             ],
@@ -291,7 +299,7 @@ class DeclarationField(ComponentHandler):
         return params
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
-        return escape(self.confirm_text) if answer else Markup(messages.NOT_ANSWERED)
+        return escape(translate(self.confirm_text, language)) if answer else not_answered(language)
 
     def export(self, answer: Answer) -> str:
         return messages.YES if answer else ""

@@ -7,6 +7,8 @@ from typing import Any
 from markupsafe import Markup
 
 from ..content import render_html, render_markdown
+from ..i18n import translate
+from . import messages
 from .base import ContentHandler, FieldError, FieldView, MacroCaller, register
 
 
@@ -77,4 +79,4 @@ class WarningText(ContentHandler):
     def params(
         self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
     ) -> dict[str, Any]:
-        return {"text": _content(self, language), "iconFallbackText": "Warning"}
+        return {"text": _content(self, language), "iconFallbackText": translate(messages.WARNING, language)}

@@ -6,7 +6,6 @@ can be bounded by absolute dates or dates relative to today ("today", "-30d", "+
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from typing import Any, ClassVar
 
@@ -14,27 +13,23 @@ from markupsafe import Markup, escape
 from wtforms import Form, StringField
 from wtforms.fields.core import UnboundField
 
+from .. import i18n
 from ..definitions.model import resolve_date_bound
+from ..i18n import translate
 from . import messages
-from .base import Answer, ComponentHandler, FieldError, FieldView, register
-
-MONTH_NAMES = {
-    name.lower(): number
-    for number in range(1, 13)
-    for name in (calendar.month_name[number], calendar.month_abbr[number])
-}
-MONTH_NAMES["sept"] = 9
+from .base import Answer, ComponentHandler, FieldError, FieldView, not_answered, register
 
 
-def format_date(value: date) -> str:
-    """GOV.UK style: 5 January 2024."""
-    return f"{value.day} {calendar.month_name[value.month]} {value.year}"
+def format_date(value: date, language: str = "en") -> str:
+    """GOV.UK style: 5 January 2024 (5 Ionawr 2024 in Welsh)."""
+    return i18n.format_date(value, language)
 
 
 def _parse_month(text: str) -> int | None:
+    """A month's number from digits or from its name in English or Welsh ('mar', 'Mawrth')."""
     if text.isdigit():
         return int(text)
-    return MONTH_NAMES.get(text.lower().rstrip("."))
+    return i18n.month_numbers().get(text.lower().rstrip("."))
 
 
 class _DateHandler(ComponentHandler):
@@ -61,12 +56,16 @@ class _DateHandler(ComponentHandler):
     def _raw(self, form: Form) -> dict[str, str]:
         return {p: (form[self.part_name(p)].data or "").strip() for p in self.parts}
 
-    def _part_error(self, kind: str, template: str, highlight: list[str], **values: Any) -> FieldError:
+    def _part_error(
+        self, kind: str, template: str, highlight: list[str], language: str = "en", **values: Any
+    ) -> FieldError:
         # `highlight` is not called `parts`: DATE_MISSING_PARTS fills a `{parts}` value.
         target = self.part_name(highlight[0]) if highlight else self.target_id
-        return FieldError(self.error_message(kind, template, **values), target, frozenset(highlight))
+        return FieldError(
+            self.error_message(kind, template, language, **values), target, frozenset(highlight)
+        )
 
-    def _to_date(self, raw: dict[str, str]) -> tuple[date | None, FieldError | None]:
+    def _to_date(self, raw: dict[str, str], language: str = "en") -> tuple[date | None, FieldError | None]:
         """Turn the parts into a date, or say which part is wrong."""
         day_text = raw.get("day", "1")
         month = _parse_month(raw["month"])
@@ -78,56 +77,66 @@ class _DateHandler(ComponentHandler):
         if not raw["year"].isdigit():
             bad.append("year")
         if bad:
-            return None, self._part_error("format", messages.DATE_NOT_REAL, bad)
+            return None, self._part_error("format", messages.DATE_NOT_REAL, bad, language)
         if len(raw["year"]) != 4:
-            return None, self._part_error("format", messages.DATE_YEAR_DIGITS, ["year"])
+            return None, self._part_error("format", messages.DATE_YEAR_DIGITS, ["year"], language)
         if int(raw["year"]) < 1:
-            return None, self._part_error("format", messages.DATE_NOT_REAL, ["year"])
+            return None, self._part_error("format", messages.DATE_NOT_REAL, ["year"], language)
         try:
             return date(int(raw["year"]), month, int(day_text)), None  # type: ignore[arg-type]
         except ValueError:
-            return None, self._part_error("format", messages.DATE_NOT_REAL, ["day"])
+            return None, self._part_error("format", messages.DATE_NOT_REAL, ["day"], language)
 
-    def validate(self, form: Form, today: date | None = None) -> FieldError | None:
+    def validate(self, form: Form, language: str = "en", today: date | None = None) -> FieldError | None:
         raw = self._raw(form)
         missing = [p for p in self.parts if not raw[p]]
         if len(missing) == len(self.parts):
             if self.component.optional:
                 return None
-            return self._part_error("required", messages.DATE_REQUIRED, list(self.parts))
+            return self._part_error("required", messages.DATE_REQUIRED, list(self.parts), language)
         if missing:
             return self._part_error(
-                "required", messages.DATE_MISSING_PARTS, missing, parts=messages.join_parts(missing)
+                "required",
+                messages.DATE_MISSING_PARTS,
+                missing,
+                language,
+                parts=messages.join_parts(missing, language),
             )
-        value, error = self._to_date(raw)
+        value, error = self._to_date(raw, language)
         if error is not None or value is None:
             return error
-        return self._check_bounds(value, today or date.today())
+        return self._check_bounds(value, today or date.today(), language)
 
-    def _check_bounds(self, value: date, today: date) -> FieldError | None:
+    def _check_bounds(self, value: date, today: date, language: str = "en") -> FieldError | None:
         options = self.component.options
         whole = list(self.parts)
         if "earliest" in options:
             earliest = self._floor(resolve_date_bound(options["earliest"], today))
             if value < earliest:
                 if options["earliest"] == "today":
-                    return self._part_error("earliest", messages.DATE_IN_FUTURE, whole)
+                    return self._part_error("earliest", messages.DATE_IN_FUTURE, whole, language)
                 return self._part_error(
-                    "earliest", messages.DATE_BEFORE_EARLIEST, whole, date=self._show(earliest)
+                    "earliest",
+                    messages.DATE_BEFORE_EARLIEST,
+                    whole,
+                    language,
+                    date=self._show(earliest, language),
                 )
         if "latest" in options:
             latest = self._floor(resolve_date_bound(options["latest"], today))
             if value > latest:
                 if options["latest"] == "today":
-                    return self._part_error("latest", messages.DATE_IN_PAST, whole)
-                return self._part_error("latest", messages.DATE_AFTER_LATEST, whole, date=self._show(latest))
+                    return self._part_error("latest", messages.DATE_IN_PAST, whole, language)
+                return self._part_error(
+                    "latest", messages.DATE_AFTER_LATEST, whole, language, date=self._show(latest, language)
+                )
         return None
 
     def _floor(self, value: date) -> date:
         return value
 
-    def _show(self, value: date) -> str:
-        return format_date(value)
+    def _show(self, value: date, language: str = "en") -> str:
+        return format_date(value, language)
 
     def params(
         self, view: FieldView, error: FieldError | None, language: str, is_page_heading: bool
@@ -140,7 +149,7 @@ class _DateHandler(ComponentHandler):
             items.append(
                 {
                     "name": part,
-                    "label": getattr(messages, part.upper()),
+                    "label": translate(getattr(messages, part.upper()), language),
                     "classes": classes,
                     "value": view.value(self.part_name(part)),
                 }
@@ -196,8 +205,8 @@ class DatePartsField(_DateHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
-        return escape(format_date(date.fromisoformat(answer)))
+            return not_answered(language)
+        return escape(format_date(date.fromisoformat(answer), language))
 
     def export(self, answer: Answer) -> str:
         return str(answer) if self.is_answered(answer) else ""
@@ -212,8 +221,8 @@ class MonthYearField(_DateHandler):
         # Bounds compare by month: "latest: today" allows any day of this month.
         return value.replace(day=1)
 
-    def _show(self, value: date) -> str:
-        return f"{calendar.month_name[value.month]} {value.year}"
+    def _show(self, value: date, language: str = "en") -> str:
+        return i18n.format_month_year(value, language)
 
     def answer(self, form: Form) -> Answer:
         value, error = self._to_date(self._raw(form))
@@ -227,9 +236,9 @@ class MonthYearField(_DateHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         year, month = answer.split("-")
-        return escape(f"{calendar.month_name[int(month)]} {year}")
+        return escape(i18n.format_month_year(date(int(year), int(month), 1), language))
 
     def export(self, answer: Answer) -> str:
         return str(answer) if self.is_answered(answer) else ""

@@ -11,8 +11,10 @@ from markupsafe import Markup, escape
 from wtforms import StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 
+from ..definitions.model import Text
+from ..i18n import plural_categories, translate
 from . import messages
-from .base import Answer, ComponentHandler, FieldError, FieldView, register
+from .base import Answer, ComponentHandler, FieldError, FieldView, not_answered, register
 
 
 class _InputHandler(ComponentHandler):
@@ -49,14 +51,14 @@ class _InputHandler(ComponentHandler):
 class TextField(_InputHandler):
     type_name = "TextField"
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         options = self.component.options
         if "minLength" in options and len(value) < options["minLength"]:
-            return self.error("minLength", messages.TOO_SHORT, count=options["minLength"])
+            return self.error("minLength", messages.TOO_SHORT, language, count=options["minLength"])
         if "maxLength" in options and len(value) > options["maxLength"]:
-            return self.error("maxLength", messages.TOO_LONG, count=options["maxLength"])
+            return self.error("maxLength", messages.TOO_LONG, language, count=options["maxLength"])
         if "regex" in options and not re.fullmatch(options["regex"], value):
-            return self.error("format", messages.BAD_FORMAT)
+            return self.error("format", messages.BAD_FORMAT, language)
         return None
 
     def example(self) -> dict[str, list[str]]:
@@ -100,13 +102,13 @@ class MultilineTextField(ComponentHandler):
     def fields(self) -> dict[str, UnboundField]:
         return {self.name: TextAreaField()}
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         options = self.component.options
         value = _normalise_newlines(value)
         if "maxWords" in options and len(value.split()) > options["maxWords"]:
-            return self.error("maxWords", messages.TOO_MANY_WORDS, count=options["maxWords"])
+            return self.error("maxWords", messages.TOO_MANY_WORDS, language, count=options["maxWords"])
         if "maxLength" in options and len(value) > options["maxLength"]:
-            return self.error("maxLength", messages.TOO_LONG, count=options["maxLength"])
+            return self.error("maxLength", messages.TOO_LONG, language, count=options["maxLength"])
         return None
 
     def params(
@@ -125,6 +127,8 @@ class MultilineTextField(ComponentHandler):
             params["maxwords"] = options["maxWords"]
         elif "maxLength" in options:
             params["maxlength"] = options["maxLength"]
+        if params.get("maxwords") or params.get("maxlength"):
+            params.update(_character_count_texts(language, "words" if "maxwords" in params else "characters"))
         return params
 
     def answer(self, form: Any) -> Answer:
@@ -142,8 +146,25 @@ class MultilineTextField(ComponentHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         return Markup("<br>").join(escape(line) for line in str(answer).splitlines())
+
+
+def _character_count_texts(language: str, unit: str) -> dict[str, Any]:
+    """GOV.UK Frontend's character count texts in `language` (its own English ones are the default),
+    with a form for each of the language's plural categories, as its JavaScript picks them."""
+    if language == "en":
+        return {}
+    params: dict[str, Any] = {
+        "textareaDescriptionText": translate(messages.CHARACTER_COUNT_DESCRIPTION[unit], language)
+    }
+    for name, text in messages.CHARACTER_COUNT_TEXTS.items():
+        translated = translate(text, language)
+        # The "at limit" text is one message; the others have a form per plural category.
+        params[name] = (
+            translated if "AtLimit" in name else dict.fromkeys(plural_categories(language), translated)
+        )
+    return params
 
 
 def _parse_number(text: str) -> Decimal | None:
@@ -173,23 +194,23 @@ class NumberField(_InputHandler):
         params["inputmode"] = "decimal" if options.get("decimals") else "numeric"
         params.setdefault("classes", "govuk-input--width-10")
         if options.get("prefix"):
-            params["prefix"] = {"text": options["prefix"]}
+            params["prefix"] = {"text": Text(options["prefix"]).in_language(language)}
         if options.get("suffix"):
-            params["suffix"] = {"text": options["suffix"]}
+            params["suffix"] = {"text": Text(options["suffix"]).in_language(language)}
         return params
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         options = self.component.options
         number = _parse_number(value)
         if number is None:
-            return self.error("format", messages.NUMBER_NOT_NUMBER)
+            return self.error("format", messages.NUMBER_NOT_NUMBER, language)
         decimals = options.get("decimals", 0)
         exponent = number.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         if places > decimals:
             if decimals == 0:
-                return self.error("format", messages.NUMBER_NOT_WHOLE)
-            return self.error("format", messages.NUMBER_TOO_MANY_DECIMALS, count=decimals)
+                return self.error("format", messages.NUMBER_NOT_WHOLE, language)
+            return self.error("format", messages.NUMBER_TOO_MANY_DECIMALS, language, count=decimals)
         low, high = options.get("min"), options.get("max")
         out_of_range = (low is not None and number < Decimal(str(low))) or (
             high is not None and number > Decimal(str(high))
@@ -197,11 +218,15 @@ class NumberField(_InputHandler):
         if out_of_range:
             if low is not None and high is not None:
                 return self.error(
-                    "range", messages.NUMBER_BETWEEN, min=_format_number(low), max=_format_number(high)
+                    "range",
+                    messages.NUMBER_BETWEEN,
+                    language,
+                    min=_format_number(low),
+                    max=_format_number(high),
                 )
             if low is not None:
-                return self.error("min", messages.NUMBER_MIN, min=_format_number(low))
-            return self.error("max", messages.NUMBER_MAX, max=_format_number(high))  # type: ignore[arg-type]
+                return self.error("min", messages.NUMBER_MIN, language, min=_format_number(low))
+            return self.error("max", messages.NUMBER_MAX, language, max=_format_number(high))  # type: ignore[arg-type]
         return None
 
     def answer(self, form: Any) -> Answer:
@@ -236,11 +261,12 @@ class NumberField(_InputHandler):
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
         if not self.is_answered(answer):
-            return Markup(messages.NOT_ANSWERED)
+            return not_answered(language)
         options = self.component.options
-        text = f"{options.get('prefix', '')}{self.export(answer)}"
+        prefix = Text(options["prefix"]).in_language(language) if options.get("prefix") else ""
+        text = f"{prefix}{self.export(answer)}"
         if options.get("suffix"):
-            text = f"{text} {options['suffix']}"
+            text = f"{text} {Text(options['suffix']).in_language(language)}"
         return escape(text)
 
     def export(self, answer: Answer) -> str:
@@ -256,11 +282,11 @@ class EmailAddressField(_InputHandler):
     input_type = "email"
     extra_params: ClassVar[dict[str, Any]] = {"spellcheck": False, "autocomplete": "email"}
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         try:
             validate_email(value, check_deliverability=False)
         except EmailNotValidError:
-            return self.error("format", messages.EMAIL_FORMAT)
+            return self.error("format", messages.EMAIL_FORMAT, language)
         return None
 
     def example(self) -> dict[str, list[str]]:
@@ -276,10 +302,10 @@ class TelephoneNumberField(_InputHandler):
     input_type = "tel"
     extra_params: ClassVar[dict[str, Any]] = {"autocomplete": "tel", "classes": "govuk-input--width-20"}
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         digits = re.sub(r"\D", "", value)
         if not PHONE_ALLOWED.match(value) or not 10 <= len(digits) <= 15:
-            return self.error("format", messages.PHONE_FORMAT)
+            return self.error("format", messages.PHONE_FORMAT, language)
         return None
 
     def example(self) -> dict[str, list[str]]:
@@ -302,9 +328,9 @@ class NationalInsuranceNumberField(_InputHandler):
         "classes": "govuk-input--width-10 govuk-input--extra-letter-spacing",
     }
 
-    def check(self, value: str) -> FieldError | None:
+    def check(self, value: str, language: str = "en") -> FieldError | None:
         if not NINO.match(_normalise_nino(value)):
-            return self.error("format", messages.NINO_FORMAT)
+            return self.error("format", messages.NINO_FORMAT, language)
         return None
 
     def example(self) -> dict[str, list[str]]:
@@ -321,4 +347,4 @@ class NationalInsuranceNumberField(_InputHandler):
         return f"{text[0:2]} {text[2:4]} {text[4:6]} {text[6:8]} {text[8:]}"
 
     def display(self, answer: Answer, language: str = "en") -> Markup:
-        return escape(self.export(answer)) if self.is_answered(answer) else super().display(answer)
+        return escape(self.export(answer)) if self.is_answered(answer) else super().display(answer, language)

@@ -512,3 +512,45 @@ class FormRegistry:
         if version is not None:
             return self.versions.get((slug, version))
         return self.forms.get(slug)
+
+
+#: Names of the languages a definition may declare besides English, for warnings.
+LANGUAGE_NAMES = {"cy": "Welsh"}
+_TRANSLATION_CHECK = "forms-engine: text must carry this language"
+
+
+@cache
+def _translation_validator(language: str) -> Draft202012Validator:
+    """The definition schema with its `text` type narrowed to translations that include `language`:
+    run on a valid definition, every error from that type is a text missing the translation."""
+    schema = definition_schema()
+    narrowed = {"$comment": _TRANSLATION_CHECK, "type": "object", "required": [language]}
+    return Draft202012Validator({**schema, "$defs": {**schema["$defs"], "text": narrowed}})
+
+
+def _untranslated(errors: Iterable[ValidationError], found: dict[str, ValidationError]) -> None:
+    for error in errors:
+        if isinstance(error.schema, dict) and error.schema.get("$comment") == _TRANSLATION_CHECK:
+            found.setdefault(error.json_path, error)
+        if error.context:
+            _untranslated(error.context, found)
+
+
+def definition_warnings(data: Any) -> list[Problem]:
+    """Problems that do not stop a definition being served: every text (anywhere the schema allows
+    text) missing a translation into a language the form declares, such as `"languages": ["en", "cy"]`.
+
+    For a definition that passes `validate_definition_data`; errors-only checks stay there.
+    """
+    if not isinstance(data, Mapping):
+        return []
+    warnings: list[Problem] = []
+    for language in [lang for lang in data.get("languages", ["en"]) if lang != "en"]:
+        found: dict[str, ValidationError] = {}
+        _untranslated(_translation_validator(language).iter_errors(data), found)
+        name = LANGUAGE_NAMES.get(language, language)
+        for error in sorted(found.values(), key=_path_order):
+            warnings.append(
+                Problem(error.json_path, f"no {name} ('{language}') translation: the form declares {name}")
+            )
+    return warnings

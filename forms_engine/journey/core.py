@@ -78,11 +78,15 @@ class CompiledPage:
         return self.form_class(formdata=data)
 
     def validate(
-        self, formdata: Mapping[str, list[str]], answers_so_far: Answers | None = None
+        self,
+        formdata: Mapping[str, list[str]],
+        answers_so_far: Answers | None = None,
+        language: str = "en",
     ) -> PageResult:
         """Validate posted data; answers are only meaningful when there are no errors.
 
-        `answers_so_far` (earlier answers) decides which conditional list items are offered.
+        `answers_so_far` (earlier answers) decides which conditional list items are offered;
+        error messages are in `language`.
         """
         form = self.form(formdata)
         errors: dict[str, FieldError] = {}
@@ -90,7 +94,7 @@ class CompiledPage:
         for handler in self.questions:
             if answers_so_far is not None:
                 handler = handler.with_answers(answers_so_far)
-            error = handler.validate(form)
+            error = handler.validate(form, language)
             if error is not None:
                 errors[handler.name] = error
             else:

@@ -12,45 +12,71 @@ from markupsafe import Markup, escape
 
 from ..components import FieldError, LiteralView
 from ..definitions.model import FormDefinition
+from ..i18n import LANGUAGES, N_, translate
 from ..journey import CompiledPage
+from .language import language_switcher
 from .rendering import Compiled, ComponentTemplate, MacroCaller, macro_caller, slot
 
-ERROR_PREFIX = "Error: "
-CONTINUE = "Continue"
+ERROR_PREFIX = N_("Error: ")
+CONTINUE = N_("Continue")
+BACK = N_("Back")
+ERROR_SUMMARY_TITLE = N_("There is a problem")
+SERVICE_INFORMATION = N_("Service information")
+#: GOV.UK Frontend's footer texts (its macro's defaults in English), with the licence in each language.
+LICENCE_HTML = N_(
+    'All content is available under the <a class="govuk-footer__link" href="{url}" rel="license">'
+    "Open Government Licence v3.0</a>, except where otherwise stated"
+)
+LICENCE_URL = N_("https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+COPYRIGHT = N_("© Crown copyright")
 
 
 @dataclass
 class Chrome:
-    """Parts of the layout that never change, rendered once per app."""
+    """Parts of the layout that never change: rendered once per app (the footer once per language)."""
 
     header: Markup
-    footer: Markup
+    footers: dict[str, Markup]
     call_macro: MacroCaller
 
-    def service_navigation(self, title: str, url: str) -> Markup:
-        return _service_navigation(self.call_macro, title, url)
+    def footer(self, language: str) -> Markup:
+        return self.footers.get(language) or self.footers["en"]
+
+    def service_navigation(self, title: str, url: str, language: str = "en") -> Markup:
+        return _service_navigation(self.call_macro, title, url, language)
 
 
 @lru_cache(maxsize=256)
-def _service_navigation(call_macro: MacroCaller, title: str, url: str) -> Markup:
-    return call_macro("service-navigation:govukServiceNavigation", {"serviceName": title, "serviceUrl": url})
+def _service_navigation(call_macro: MacroCaller, title: str, url: str, language: str) -> Markup:
+    return call_macro(
+        "service-navigation:govukServiceNavigation",
+        {"serviceName": title, "serviceUrl": url, "ariaLabel": translate(SERVICE_INFORMATION, language)},
+    )
+
+
+def _footer(call: MacroCaller, language: str) -> Markup:
+    licence = translate(LICENCE_HTML, language).format(url=escape(translate(LICENCE_URL, language)))
+    return call(
+        "footer:govukFooter",
+        {"contentLicence": {"html": Markup(licence)}, "copyright": {"text": translate(COPYRIGHT, language)}},
+    )
 
 
 def init_chrome(app: Flask) -> Chrome:
     call = macro_caller(app.jinja_env)
     chrome = Chrome(
         header=call("header:govukHeader", {}),
-        footer=call("footer:govukFooter", {}),
+        footers={language: _footer(call, language) for language in LANGUAGES},
         call_macro=call,
     )
     app.jinja_env.globals["chrome"] = chrome
     return chrome
 
 
-def back_link_html(href: str | None) -> str:
+def back_link_html(href: str | None, language: str = "en") -> str:
     if href is None:
         return ""
-    return f'<a href="{escape(href)}" class="govuk-back-link">Back</a>'
+    return f'<a href="{escape(href)}" class="govuk-back-link">{escape(translate(BACK, language))}</a>'
 
 
 class PageView:
@@ -81,7 +107,8 @@ class PageView:
             caption=section.in_language(language) if section else None,
             heading=title,
             components=[slot(f"component:{i}") for i in range(len(page.handlers))],
-            button_text=CONTINUE,
+            button_text=translate(CONTINUE, language),
+            language_switcher=slot("language_switcher"),
             exit_page=page.page.exit,
         )
         self.compiled = Compiled(html)
@@ -100,8 +127,9 @@ class PageView:
         values: dict[str, Any] = {
             "nonce": nonce,
             "csrf": str(escape(csrf_token)),
-            "back": back_link_html(back_href),
-            "title_prefix": ERROR_PREFIX if errors else "",
+            "back": back_link_html(back_href, self.language),
+            "title_prefix": escape(translate(ERROR_PREFIX, self.language)) if errors else "",
+            "language_switcher": language_switcher(),
             "errors": self._error_summary(errors) if errors else "",
         }
         heading_handler = self.page.heading_handler
@@ -135,7 +163,7 @@ class PageView:
                 )
         return self.call_macro(
             "error-summary:govukErrorSummary",
-            {"titleText": "There is a problem", "errorList": items},
+            {"titleText": translate(ERROR_SUMMARY_TITLE, self.language), "errorList": items},
         )
 
 
@@ -161,9 +189,22 @@ def render_compiled(
     if compiled is None:
         if len(_compiled_pages) >= COMPILED_PAGES_LIMIT:
             _compiled_pages.clear()
-        html = render_template(template, nonce=slot("nonce"), csrf_token=slot("csrf"), **context)
+        html = render_template(
+            template,
+            nonce=slot("nonce"),
+            csrf_token=slot("csrf"),
+            language_switcher=slot("language_switcher"),
+            **context,
+        )
         compiled = _compiled_pages[key] = Compiled(html)
-    return compiled.fill({"nonce": nonce, "csrf": str(escape(csrf_token)), **values})
+    return compiled.fill(
+        {
+            "nonce": nonce,
+            "csrf": str(escape(csrf_token)),
+            "language_switcher": language_switcher(),
+            **values,
+        }
+    )
 
 
 _page_views: dict[tuple[str, str, str, str], PageView] = {}

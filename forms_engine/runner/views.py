@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,12 +36,13 @@ from ..journey import CompiledPage, Journey, journey_for
 from ..security import csp_nonce
 from ..submissions.models import JourneyState, Submission
 from ..submissions.service import store_submission
+from . import language
+from .language import current_language
 from .pages import init_chrome, page_view, render_compiled
 from .rendering import slot
 
 log = logging.getLogger(__name__)
 bp = Blueprint("runner", __name__)
-LANGUAGE = "en"
 SESSION_KEY = "journeys"
 RETURN_TO_CHECK = "check"
 
@@ -120,13 +122,13 @@ def healthz() -> ResponseLike:
 def start(slug: str) -> ResponseLike:
     definition = _definition(slug)
     return render_compiled(
-        ("start", slug, definition.version, LANGUAGE),
+        ("start", slug, definition.version, current_language()),
         "runner/start.html",
         {},
         csp_nonce(),
         generate_csrf(),
         definition=definition,
-        page_title=str(definition.title),
+        page_title=definition.title.in_language(current_language()),
         service_title=None,
         first_page_url=url_for("runner.begin", slug=slug),
     )
@@ -170,7 +172,7 @@ def question(slug: str, page_slug: str) -> ResponseLike:
 
     if request.method == "POST":
         formdata = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
-        result = page.validate(formdata)
+        result = page.validate(formdata, language=current_language())
         if result.is_valid:
             state.answers = {**answers, **result.answers}
             db.session.commit()
@@ -191,9 +193,9 @@ def question(slug: str, page_slug: str) -> ResponseLike:
         back = _page_url(definition, previous)
     else:
         back = url_for("runner.start", slug=slug)
-    html = page_view(definition, page, LANGUAGE, current_app.extensions["forms_engine.chrome"]).render(
-        formdata, errors, csp_nonce(), generate_csrf(), back
-    )
+    html = page_view(
+        definition, page, current_language(), current_app.extensions["forms_engine.chrome"]
+    ).render(formdata, errors, csp_nonce(), generate_csrf(), back)
     return _no_store(html)
 
 
@@ -210,7 +212,7 @@ def check_answers(slug: str) -> ResponseLike:
     if request.method == "POST":
         return _submit(definition, journey, state)
     path = journey.pages_on_path(state.answers)
-    sections = journey.check_answer_sections(state.answers, LANGUAGE)
+    sections = journey.check_answer_sections(state.answers, current_language())
     # The page's structure depends on the path taken; the answers are filled in per request.
     values: dict[str, str] = {}
     slotted = []
@@ -221,7 +223,7 @@ def check_answers(slug: str) -> ResponseLike:
             values[name] = row.value
             rows.append(replace(row, value=slot(name)))
         slotted.append(replace(section, rows=rows))
-    key = ("check-answers", slug, definition.version, LANGUAGE, *(p.page.id for p in path))
+    key = ("check-answers", slug, definition.version, current_language(), *(p.page.id for p in path))
     html = render_compiled(
         key,
         "runner/check_answers.html",
@@ -232,8 +234,8 @@ def check_answers(slug: str) -> ResponseLike:
         sections=slotted,
         change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
         back_url=_page_url(definition, path[-1]),
-        page_title="Check your answers before sending your form",
-        service_title=str(definition.title),
+        page_title=_("Check your answers before sending your form"),
+        service_title=definition.title.in_language(current_language()),
         service_url=url_for("runner.start", slug=slug),
     )
     return _no_store(html)
@@ -264,8 +266,8 @@ def confirmation(slug: str) -> ResponseLike:
             definition=definition,
             reference=state.submission_reference,
             submission=submission,
-            page_title="Form sent",
-            service_title=str(definition.title),
+            page_title=_("Form sent"),
+            service_title=definition.title.in_language(current_language()),
             service_url=url_for("runner.start", slug=slug),
         )
     )
@@ -285,6 +287,7 @@ def send_asset(filename: str) -> ResponseLike:
 
 
 def init_app(app: Flask) -> None:
+    language.init_app(app)
     app.register_blueprint(bp)
     app.add_url_rule("/assets/<path:filename>", "assets", send_asset)
     app.extensions["forms_engine.chrome"] = init_chrome(app)
@@ -293,33 +296,35 @@ def init_app(app: Flask) -> None:
     def _csrf_error(error: CSRFError) -> ResponseLike:
         return _error_page(
             400,
-            "Sorry, there is a problem with the service",
-            "We could not accept that form because the page had expired or was sent twice. "
-            "Go back, refresh the page and try again. Your saved answers have not been lost.",
+            _("Sorry, there is a problem with the service"),
+            _(
+                "We could not accept that form because the page had expired or was sent twice. "
+                "Go back, refresh the page and try again. Your saved answers have not been lost."
+            ),
         )
 
     @app.errorhandler(404)
     def _not_found(error: HTTPException) -> ResponseLike:
-        return _error_page(404, "Page not found", "If you typed the web address, check it is correct.")
+        return _error_page(404, _("Page not found"), _("If you typed the web address, check it is correct."))
 
     @app.errorhandler(405)
     def _not_allowed(error: HTTPException) -> ResponseLike:
-        return _error_page(405, "Page not found", "This page cannot be used in that way.")
+        return _error_page(405, _("Page not found"), _("This page cannot be used in that way."))
 
     @app.errorhandler(413)
     def _too_large(error: HTTPException) -> ResponseLike:
         return _error_page(
             413,
-            "What you sent was too large",
-            "Go back and send less information, or fewer or smaller files.",
+            _("What you sent was too large"),
+            _("Go back and send less information, or fewer or smaller files."),
         )
 
     @app.errorhandler(400)
     def _bad_request(error: HTTPException) -> ResponseLike:
         return _error_page(
             400,
-            "Sorry, there is a problem with the service",
-            "We could not understand what your browser sent. Go back and try again.",
+            _("Sorry, there is a problem with the service"),
+            _("We could not understand what your browser sent. Go back and try again."),
         )
 
     @app.errorhandler(500)
@@ -327,6 +332,6 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return _error_page(
             500,
-            "Sorry, there is a problem with the service",
-            "Try again later. Your saved answers have not been lost.",
+            _("Sorry, there is a problem with the service"),
+            _("Try again later. Your saved answers have not been lost."),
         )
