@@ -46,9 +46,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
 
-    from . import cli, security
+    from . import cli, mail, security
     from .runner import views
 
+    mail.init_app(app)
     security.init_app(app)
     views.init_app(app)
     cli.init_app(app)

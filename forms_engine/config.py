@@ -39,6 +39,20 @@ class Config:
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session, so slow form-fillers are not punished
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Defra forms")
+    #: Scheme and host for links in emails, e.g. https://forms.example.gov.uk (else the request's host).
+    BASE_URL = os.environ.get("BASE_URL", "")
+    #: How email is sent: outbox (.eml files in MAIL_OUTBOX_DIR), smtp, or memory (kept in a list).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")
+    MAIL_OUTBOX_DIR = Path(os.environ.get("MAIL_OUTBOX_DIR", INSTANCE / "outbox"))
+    MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_STARTTLS = _bool("MAIL_USE_STARTTLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Defra forms <no-reply@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    #: Days a save-and-return link works for.
+    SAVE_RETURN_DAYS = int(os.environ.get("SAVE_RETURN_DAYS", 28))
 
 
 class TestConfig(Config):
@@ -46,3 +60,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    MAIL_BACKEND = "memory"
