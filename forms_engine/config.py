@@ -35,8 +35,19 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = HTTPS
     SESSION_COOKIE_NAME = "forms_engine_session"
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
-    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    #: Largest request body in bytes: with file uploads, the files chosen at once must fit in it.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
+    #: Largest form body without files (and largest text field in a multipart one) kept in memory.
+    MAX_FORM_MEMORY_SIZE = int(os.environ.get("MAX_FORM_MEMORY_SIZE", 1024 * 1024))
+    #: Where uploaded files are kept: local (a folder, FILE_STORE_DIR) or database (for several
+    #: app instances sharing one PostgreSQL).
+    FILE_STORE = os.environ.get("FILE_STORE", "local")
+    FILE_STORE_DIR = Path(os.environ.get("FILE_STORE_DIR", INSTANCE / "uploads"))
+    #: Command run on each uploaded file before it is accepted, `{path}` standing for the file, such
+    #: as `clamdscan --fdpass --no-summary {path}`. Exit 0: clean; 1: a virus; anything else, or no
+    #: answer within VIRUS_SCAN_TIMEOUT seconds: rejected. Empty: files are not scanned.
+    VIRUS_SCAN_COMMAND = os.environ.get("VIRUS_SCAN_COMMAND", "")
+    VIRUS_SCAN_TIMEOUT = float(os.environ.get("VIRUS_SCAN_TIMEOUT", 30))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session, so slow form-fillers are not punished
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Defra forms")
     #: Scheme and host for links in emails, e.g. https://forms.example.gov.uk (else the request's host).
@@ -60,4 +71,6 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Uploaded files in the test database, so tests never write into instance/.
+    FILE_STORE = "database"
     MAIL_BACKEND = "memory"

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from forms_engine import form_registry
 from forms_engine.config import ROOT
 from forms_engine.extensions import db
-from forms_engine.journey import journey_for
+from forms_engine.journey import RepeatSection, journey_for
 from forms_engine.submissions.models import Submission
 from forms_engine.submissions.service import REFERENCE_ALPHABET
 
 from .conftest import make_app
-from .helpers import BrowserClient, definitions, location, submit, walk_to_check_answers
+from .helpers import BrowserClient, definitions, example_path, location, submit, walk_to_check_answers
 
 REFERENCE = re.compile(
     rf"^[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}$"
@@ -53,8 +53,10 @@ def test_every_example_form_can_be_completed_and_is_stored(any_db_app: Flask) ->
             assert stored.form_slug == definition.slug
             assert stored.form_version == definition.version
             assert stored.definition["slug"] == definition.slug
-            questions = {c.name for _, c in definition.questions()}
-            assert set(stored.answers) == questions
+            on_path = {h.name for step in example_path(definition) for h in step.questions} | {
+                step.page.id for step in example_path(definition) if not hasattr(step, "validate")
+            }
+            assert set(stored.answers) == on_path
 
 
 def test_sending_twice_stores_one_submission_and_shows_the_same_reference(
@@ -173,7 +175,14 @@ def test_check_answers_shows_every_question_with_a_change_link(client: BrowserCl
     for definition in definitions(app):
         check = walk_to_check_answers(BrowserClient(app), definition)
         keys = check.soup.select(".govuk-summary-list__key")
-        assert len(keys) == len(definition.questions())
+        journey = journey_for(definition)
+        expected = sum(
+            len(step.questions)
+            if not isinstance(step, RepeatSection)
+            else sum(len(p.questions) for p in step.pages)  # one item in the example walk
+            for step in example_path(definition)
+        )
+        assert len(keys) == expected, journey.definition.slug
         assert len(check.soup.select(".govuk-summary-list__actions a")) == len(keys)
 
 

@@ -1,6 +1,6 @@
 """Component types: one handler per JSON type, registered by importing its module."""
 
-from . import address, choices, content, dates, text
+from . import address, choices, content, dates, files, text
 from .base import REGISTRY, ComponentHandler, FieldError, FieldView, LiteralView, handler_for
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "choices",
     "content",
     "dates",
+    "files",
     "handler_for",
     "text",
 ]

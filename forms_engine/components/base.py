@@ -92,6 +92,11 @@ class ComponentHandler:
     is_question: ClassVar[bool] = True
     #: Rendered inside a fieldset with a legend (radios, checkboxes, dates, address) rather than a label.
     uses_fieldset: ClassVar[bool] = False
+    #: Takes files: its page's form is sent as multipart/form-data (FileUploadField).
+    takes_files: ClassVar[bool] = False
+    #: Rendered in full for every request instead of compiled once with slots, because its values
+    #: change the markup's shape (such as a list of uploaded files).
+    per_request: ClassVar[bool] = False
 
     def __init__(self, component: Component, definition: FormDefinition):
         self.component = component

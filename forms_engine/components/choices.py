@@ -42,11 +42,12 @@ class _ListHandler(ComponentHandler):
         if not self.item_conditions():
             return self
         named = self.definition.conditions
+        counts = {r: len(answers.get(r) or []) for r in self.definition.repeats}
         offered = copy.copy(self)
         offered._offered = tuple(
             item
             for item in self.item_list.items
-            if item.condition is None or evaluate(item.condition, answers, named)
+            if item.condition is None or evaluate(item.condition, answers, named, counts=counts)
         )
         return offered
 

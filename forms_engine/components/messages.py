@@ -86,6 +86,37 @@ CHARACTER_COUNT_TEXTS = {
 }
 
 
+#: File upload (FileUploadField). `{types}` is the accepted types ("PDF, JPG or PNG"), `{size}` the
+#: largest size ("10MB"), `{filename}` the file's name when several were chosen at once.
+FILE_REQUIRED = N_("Select {label}")
+FILE_WRONG_TYPE = N_("The selected file must be a {types}")
+FILE_TOO_BIG = N_("The selected file must be smaller than {size}")
+FILE_EMPTY = N_("The selected file is empty")
+FILE_VIRUS = N_("The selected file contains a virus")
+FILE_SCAN_FAILED = N_("The selected file could not be checked for viruses – try again")  # noqa: RUF001 - GOV.UK's en dash
+FILE_NOT_STORED = N_("The selected file could not be uploaded – try again")  # noqa: RUF001 - GOV.UK's en dash
+FILE_TOO_MANY = N_("You can only upload {count} files")
+FILE_TOO_MANY_ONE = N_("You can only upload 1 file")
+FILE_TOO_FEW = N_("Select at least {count} files")
+FILES_UPLOADED = N_("Files uploaded")
+FILE_REMOVE = N_("Remove")
+OR = N_("{first} or {last}")
+#: The same messages naming the file, for when several files were chosen at once.
+FILE_NAMED = {
+    FILE_WRONG_TYPE: N_("{filename} must be a {types}"),
+    FILE_TOO_BIG: N_("{filename} must be smaller than {size}"),
+    FILE_EMPTY: N_("{filename} is empty"),
+    FILE_VIRUS: N_("{filename} contains a virus"),
+    FILE_SCAN_FAILED: N_("{filename} could not be checked for viruses – try again"),  # noqa: RUF001 - GOV.UK's en dash
+    FILE_NOT_STORED: N_("{filename} could not be uploaded – try again"),  # noqa: RUF001 - GOV.UK's en dash
+}
+#: "an XLSX" rather than "a XLSX": the messages for a list of types that starts with a vowel sound.
+FILE_ARTICLE_AN = {
+    FILE_WRONG_TYPE: N_("The selected file must be an {types}"),
+    FILE_NAMED[FILE_WRONG_TYPE]: N_("{filename} must be an {types}"),
+}
+
+
 def lower_first(text: str) -> str:
     """'Date of birth' -> 'date of birth', but keep acronyms such as 'CPH number' and names such as
     'National Insurance number' (a capitalised second word) as they are."""

@@ -25,12 +25,16 @@ from .model import FormDefinition, build_definition, resolve_date_bound
 log = logging.getLogger(__name__)
 
 #: Page paths the runner uses for its own pages; a definition page may not take them.
-RESERVED_PATHS = frozenset({"/start", "/check-answers", "/confirmation", "/submit", "/assets"})
+RESERVED_PATHS = frozenset(
+    {"/start", "/check-answers", "/confirmation", "/submit", "/assets", "/save", "/resume", "/repeat"}
+)
 CHOICE_TYPES = frozenset({"RadiosField", "CheckboxesField", "SelectField"})
-#: Component names a page form cannot have: the CSRF field, and the attributes of the WTForms form
-#: class a page's fields become attributes of (a field called `meta` or `process` breaks the form).
+#: Component names a page form cannot have: the CSRF field, the question page's buttons (`action`),
+#: and the attributes of the WTForms form class a page's fields become attributes of (a field called
+#: `meta` or `process` breaks the form).
 RESERVED_NAMES = frozenset(
     {
+        "action",
         "csrf_token",
         "data",
         "errors",
@@ -215,6 +219,10 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
         for low, high in (("min", "max"), ("minLength", "maxLength"), ("minSelected", "maxSelected")):
             if low in options and high in options and options[low] > options[high]:
                 problems.append(Problem(f"{path}.options.{low}", f"{low} is greater than {high}"))
+        if component["type"] == "FileUploadField" and options.get("minFiles", 1) > options.get("maxFiles", 1):
+            problems.append(
+                Problem(f"{path}.options.minFiles", "minFiles is greater than maxFiles (default 1)")
+            )
         problems.extend(_date_bound_problems(options, path))
         if component["type"] == "CheckboxesField" and list_id in lists:
             count = len(lists[list_id]["items"])
@@ -388,6 +396,86 @@ def condition_problems(data: Mapping[str, Any]) -> list[Problem]:
                     "the list item's condition",
                 )
     problems.extend(_unreachable_pages(pages, named))
+    problems.extend(repeat_problems(data, named))
+    return problems
+
+
+def repeat_problems(data: Mapping[str, Any], named: Mapping[str, Any]) -> list[Problem]:
+    """Repeats group consecutive known pages; their questions are per item, so conditions outside
+    the repeat use the number of items instead; counts refer to known repeats asked earlier."""
+    problems: list[Problem] = []
+    repeats = data.get("repeats", [])
+    pages = data["pages"]
+    index_of = {page["id"]: i for i, page in enumerate(pages)}
+    _duplicates(((r["id"], f"$.repeats[{i}].id") for i, r in enumerate(repeats)), "repeat id", problems)
+    owner: dict[int, str] = {}
+    end_of: dict[str, int] = {}
+    for i, repeat in enumerate(repeats):
+        path = f"$.repeats[{i}]"
+        if repeat.get("min", 1) > repeat.get("max", 50):
+            problems.append(Problem(f"{path}.min", "min is greater than max"))
+        found = []
+        for j, page_id in enumerate(repeat["pages"]):
+            if page_id not in index_of:
+                problems.append(Problem(f"{path}.pages[{j}]", f"unknown page '{page_id}'"))
+                continue
+            index = index_of[page_id]
+            if index in owner:
+                problems.append(
+                    Problem(f"{path}.pages[{j}]", f"page '{page_id}' is already in repeat '{owner[index]}'")
+                )
+            owner[index] = repeat["id"]
+            found.append(index)
+            if pages[index].get("exit"):
+                problems.append(Problem(f"{path}.pages[{j}]", "an exit page cannot be repeated"))
+        if found and sorted(found) != list(range(min(found), max(found) + 1)):
+            problems.append(Problem(f"{path}.pages", "the pages of a repeat must follow each other"))
+        if found and not any(c["type"] not in CONTENT_ONLY for i2 in found for c in pages[i2]["components"]):
+            problems.append(Problem(f"{path}.pages", "a repeat needs at least one question"))
+        if found:
+            end_of[repeat["id"]] = max(found)
+    repeated_names = {
+        c["name"]: owner[i] for i, page in enumerate(pages) if i in owner for c in page["components"]
+    }
+
+    def check(condition: Mapping[str, Any], path: str, where: int, inside: str | None) -> None:
+        for name in conditions.referenced_components(condition, named):
+            if name in repeated_names and repeated_names[name] != inside:
+                problems.append(
+                    Problem(
+                        path,
+                        f"'{name}' is answered once per item of repeat "
+                        f"'{repeated_names[name]}': use a count condition instead",
+                    )
+                )
+        for repeat_id in conditions.referenced_repeats(condition, named):
+            if repeat_id not in end_of:
+                problems.append(Problem(path, f"unknown repeat '{repeat_id}'"))
+            elif end_of[repeat_id] >= where:
+                problems.append(
+                    Problem(
+                        path,
+                        f"the count of repeat '{repeat_id}' is only known after its "
+                        "pages: a condition can only use it on later pages",
+                    )
+                )
+
+    for i, page in enumerate(pages):
+        if "condition" in page:
+            check(page["condition"], f"$.pages[{i}].condition", i, owner.get(i))
+        for j, component in enumerate(page["components"]):
+            if "condition" in component:
+                check(component["condition"], f"$.pages[{i}].components[{j}].condition", i, owner.get(i))
+    for i, lst in enumerate(data.get("lists", [])):
+        for j, item in enumerate(lst["items"]):
+            if "condition" in item:
+                check(item["condition"], f"$.lists[{i}].items[{j}].condition", len(pages), None)
+    if data.get("confirmationEmailComponent") in repeated_names:
+        problems.append(
+            Problem(
+                "$.confirmationEmailComponent", "the confirmation email cannot be a question inside a repeat"
+            )
+        )
     return problems
 
 

@@ -31,6 +31,7 @@ QUESTION_TYPES = frozenset(
         "UkAddressField",
         "NationalInsuranceNumberField",
         "DeclarationField",
+        "FileUploadField",
     }
 )
 CONTENT_TYPES = frozenset({"Html", "Markdown", "InsetText", "Details", "WarningText"})
@@ -136,6 +137,18 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeat:
+    """Pages answered once per item, GOV.UK "add another" style: "Add details of each sett"."""
+
+    id: str
+    title: Text
+    item_name: Text
+    min_items: int
+    max_items: int
+    page_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PaperForm:
     reference: str
     title: str
@@ -179,6 +192,8 @@ class FormDefinition:
     confirmation_email_component: str | None
     #: Named conditions by id.
     conditions: Mapping[str, Mapping[str, Any]]
+    #: Repeating sections by id.
+    repeats: Mapping[str, Repeat]
     source: Mapping[str, Any] = field(repr=False, compare=False)
 
     def page_by_slug(self, slug: str) -> Page | None:
@@ -301,5 +316,18 @@ def build_definition(data: Mapping[str, Any]) -> FormDefinition:
         submit_text=optional_text(data.get("checkAnswers", {}).get("submitText")),
         confirmation_email_component=data.get("confirmationEmailComponent"),
         conditions=MappingProxyType({c["id"]: c["condition"] for c in data.get("conditions", [])}),
+        repeats=MappingProxyType(
+            {
+                r["id"]: Repeat(
+                    id=r["id"],
+                    title=Text(r["title"]),
+                    item_name=Text(r["itemName"]),
+                    min_items=r.get("min", 1),
+                    max_items=r.get("max", 50),
+                    page_ids=tuple(r["pages"]),
+                )
+                for r in data.get("repeats", [])
+            }
+        ),
         source=MappingProxyType(dict(data)),
     )

@@ -1,5 +1,15 @@
 """Journey navigation: pure functions over (definition, answers), tested without Flask."""
 
-from .core import AnswerRow, CompiledPage, Journey, PageResult, SectionRows, journey_for
+from .core import AnswerRow, CompiledPage, Journey, PageResult, SectionRows, Step, journey_for
+from .repeats import RepeatSection
 
-__all__ = ["AnswerRow", "CompiledPage", "Journey", "PageResult", "SectionRows", "journey_for"]
+__all__ = [
+    "AnswerRow",
+    "CompiledPage",
+    "Journey",
+    "PageResult",
+    "RepeatSection",
+    "SectionRows",
+    "Step",
+    "journey_for",
+]

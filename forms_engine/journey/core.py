@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, Union
 
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -21,8 +21,11 @@ from wtforms import Form
 from ..components import ComponentHandler, FieldError, handler_for
 from ..definitions.conditions import evaluate, referenced_components
 from ..definitions.model import FormDefinition, Page
+from .repeats import RepeatSection
 
 Answers = Mapping[str, Any]
+#: A step of the path: a page, or a repeating section standing for its pages.
+Step = Union["CompiledPage", RepeatSection]
 #: Distinct answer sets remembered per page before the memo is emptied.
 COMPLETENESS_CACHE_SIZE = 10_000
 
@@ -37,6 +40,15 @@ class PageResult:
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+
+def repeat_counts(definition: FormDefinition, answers: Answers) -> dict[str, int]:
+    """How many items each repeat has, for conditions on counts."""
+    counts = {}
+    for repeat_id in definition.repeats:
+        items = answers.get(repeat_id)
+        counts[repeat_id] = len(items) if isinstance(items, list) else 0
+    return counts
 
 
 class CompiledPage:
@@ -121,7 +133,8 @@ class CompiledPage:
         condition = handler.component.condition
         if condition is None:
             return True
-        return evaluate(condition, answers, handler.definition.conditions)
+        definition = handler.definition
+        return evaluate(condition, answers, definition.conditions, counts=repeat_counts(definition, answers))
 
     def is_complete(self, answers: Answers) -> bool:
         """Every question on the page has been answered (or passed, if optional) and still validates.
@@ -156,6 +169,8 @@ class AnswerRow:
     handler: ComponentHandler
     key: str
     value: Markup
+    #: For a question of a repeat: which item (1, 2, ...).
+    item: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +186,27 @@ class Journey:
         self.definition = definition
         self.pages = tuple(CompiledPage(p, definition) for p in definition.pages)
         self._by_slug = {p.page.slug: p for p in self.pages}
-        self.conditional = any(p.page.condition is not None or p.page.exit for p in self.pages)
+        by_id = {p.page.id: p for p in self.pages}
+        #: Repeating sections by id, and the section each repeated page belongs to.
+        self.repeats: dict[str, RepeatSection] = {
+            r.id: RepeatSection(r, tuple(by_id[i] for i in r.page_ids), definition)
+            for r in definition.repeats.values()
+        }
+        self.section_of: dict[str, RepeatSection] = {
+            page.page.slug: section for section in self.repeats.values() for page in section.pages
+        }
+        #: The steps of the journey in order: pages, and each repeat in place of its pages.
+        steps: list[Step] = []
+        for page in self.pages:
+            section = self.section_of.get(page.page.slug)
+            if section is None:
+                steps.append(page)
+            elif section not in steps:
+                steps.append(section)
+        self.steps: tuple[Step, ...] = tuple(steps)
+        self.conditional = bool(self.repeats) or any(
+            p.page.condition is not None or p.page.exit for p in self.pages
+        )
 
     def page(self, slug: str) -> CompiledPage | None:
         return self._by_slug.get(slug)
@@ -180,7 +215,7 @@ class Journey:
     def first_page(self) -> CompiledPage:
         return self.pages[0]
 
-    def pages_on_path(self, answers: Answers) -> list[CompiledPage]:
+    def pages_on_path(self, answers: Answers) -> list[Step]:
         """Pages the user goes through given their answers, in order.
 
         A page with a condition is on the path only when it holds for the answers given on the path
@@ -188,30 +223,35 @@ class Journey:
         on the path ends it.
         """
         if not self.conditional:
-            return list(self.pages)
+            return list(self.steps)
         today = date.today()
         named = self.definition.conditions
-        path: list[CompiledPage] = []
+        path: list[Step] = []
         taken: dict[str, Any] = {}
-        for page in self.pages:
-            condition = page.page.condition
-            if condition is not None and not evaluate(condition, taken, named, today):
+        counts: dict[str, int] = {}
+        for step in self.steps:
+            if isinstance(step, RepeatSection):
+                path.append(step)
+                counts[step.repeat.id] = step.count(answers)
                 continue
-            path.append(page)
-            if page.page.exit:
+            condition = step.page.condition
+            if condition is not None and not evaluate(condition, taken, named, today, counts):
+                continue
+            path.append(step)
+            if step.page.exit:
                 break
-            for handler in page.questions:
+            for handler in step.questions:
                 if handler.name in answers:
                     taken[handler.name] = answers[handler.name]
         return path
 
-    def next_page(self, current: CompiledPage, answers: Answers) -> CompiledPage | None:
+    def next_page(self, current: Step, answers: Answers) -> Step | None:
         """The page after `current` on the path, or None when check answers comes next."""
         path = self.pages_on_path(answers)
         index = path.index(current) if current in path else -1
         return path[index + 1] if index + 1 < len(path) else None
 
-    def previous_page(self, current: CompiledPage, answers: Answers) -> CompiledPage | None:
+    def previous_page(self, current: Step, answers: Answers) -> Step | None:
         """The page before `current` on the path, or None when it is the first page."""
         path = self.pages_on_path(answers)
         if current not in path:
@@ -219,14 +259,14 @@ class Journey:
         index = path.index(current)
         return path[index - 1] if index > 0 else None
 
-    def first_incomplete_page(self, answers: Answers) -> CompiledPage | None:
+    def first_incomplete_page(self, answers: Answers) -> Step | None:
         """The first page on the path not yet completed, or None when every page is."""
         for page in self.pages_on_path(answers):
             if not page.is_complete(answers):
                 return page
         return None
 
-    def can_visit(self, page: CompiledPage, answers: Answers) -> bool:
+    def can_visit(self, page: Step, answers: Answers) -> bool:
         """A page may be shown when it is on the path and every page before it is complete."""
         for earlier in self.pages_on_path(answers):
             if earlier is page:
@@ -239,6 +279,9 @@ class Journey:
         """Only the answers to questions on the path the user took."""
         kept: dict[str, Any] = {}
         for page in self.pages_on_path(answers):
+            if isinstance(page, RepeatSection):
+                kept[page.repeat.id] = page.kept_answers(answers)
+                continue
             for handler in page.questions:
                 if handler.name in answers:
                     kept[handler.name] = answers[handler.name]
@@ -248,6 +291,10 @@ class Journey:
         """Re-validate every page on the path: page slug -> errors. Empty when ready to submit."""
         problems: dict[str, dict[str, FieldError]] = {}
         for page in self.pages_on_path(answers):
+            if isinstance(page, RepeatSection):
+                if not page.is_complete(answers):
+                    problems[page.page.slug] = {}
+                continue
             missing = [h for h in page.questions if h.name not in answers]
             result = page.validate(page.formdata(answers), answers)
             if page.page.exit or missing or not result.is_valid:
@@ -260,6 +307,9 @@ class Journey:
         """Rows for check your answers, grouped by consecutive section."""
         sections: list[SectionRows] = []
         for page in self.pages_on_path(answers):
+            if isinstance(page, RepeatSection):
+                sections.extend(self._repeat_rows(page, answers, language))
+                continue
             title = self.definition.section_title(page.page)
             title_text = title.in_language(language) if title is not None else None
             if not sections or sections[-1].title != title_text:
@@ -271,6 +321,21 @@ class Journey:
                     AnswerRow(page.page, handler, key, handler.display(answers.get(handler.name), language))
                 )
         return [s for s in sections if s.rows]
+
+    def _repeat_rows(self, section: RepeatSection, answers: Answers, language: str) -> list[SectionRows]:
+        """One group of rows per item of a repeat, headed 'Sett 1', 'Sett 2'..."""
+        groups = []
+        name = section.repeat.item_name.in_language(language)
+        for index, item in enumerate(section.items(answers)):
+            rows = []
+            for page in section.item_pages(answers, index):
+                for handler in page.questions:
+                    label = handler.component.short_title or handler.component.title
+                    key = label.in_language(language) if label is not None else handler.name
+                    value = handler.display(item.get(handler.name), language)
+                    rows.append(AnswerRow(page.page, handler, key, value, index + 1))
+            groups.append(SectionRows(f"{name[:1].upper()}{name[1:]} {index + 1}", rows))
+        return groups
 
 
 _journeys: dict[tuple[str, str], Journey] = {}

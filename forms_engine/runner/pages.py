@@ -11,6 +11,7 @@ from flask import Flask, render_template
 from markupsafe import Markup, escape
 
 from ..components import FieldError, LiteralView
+from ..components.files import FILE_ID_FIELD, REMOVE_ACTION, FileUploadField, remove_form_id
 from ..definitions.model import FormDefinition
 from ..i18n import LANGUAGES, N_, translate
 from ..journey import CompiledPage
@@ -79,6 +80,29 @@ def back_link_html(href: str | None, language: str = "en") -> str:
     return f'<a href="{escape(href)}" class="govuk-back-link">{escape(translate(BACK, language))}</a>'
 
 
+def remove_file_forms(page: CompiledPage, view: LiteralView, csrf: str) -> Markup:
+    """A small form per uploaded file, for its Remove button (inside the page's form, which cannot
+    hold other forms) to submit: `action=remove-file` and the file's id, to the same URL."""
+    forms = [
+        Markup(
+            '<form id="{form_id}" method="post" novalidate>'
+            '<input type="hidden" name="csrf_token" value="{csrf}">'
+            '<input type="hidden" name="action" value="{action}">'
+            '<input type="hidden" name="{field}" value="{file_id}"></form>'
+        ).format(
+            form_id=remove_form_id(str(record["id"])),
+            csrf=Markup(csrf),
+            action=REMOVE_ACTION,
+            field=FILE_ID_FIELD,
+            file_id=str(record["id"]),
+        )
+        for handler in page.questions
+        if isinstance(handler, FileUploadField)
+        for record in handler.listed(view)
+    ]
+    return Markup("").join(forms)
+
+
 class PageView:
     """One question page for one language, as static HTML with slots."""
 
@@ -110,6 +134,8 @@ class PageView:
             button_text=translate(CONTINUE, language),
             language_switcher=slot("language_switcher"),
             exit_page=page.page.exit,
+            multipart=any(h.takes_files for h in page.handlers),
+            after_form=slot("after_form"),
         )
         self.compiled = Compiled(html)
 
@@ -145,12 +171,13 @@ class PageView:
                 values[f"component:{index}"] = applied.render(
                     self.call_macro, view, error, self.language, handler is heading_handler
                 )
-            elif error is None:
+            elif error is None and not handler.per_request:
                 values[f"component:{index}"] = template.fill(formdata)
             else:
                 values[f"component:{index}"] = handler.render(
                     self.call_macro, view, error, self.language, handler is heading_handler
                 )
+        values["after_form"] = remove_file_forms(self.page, view, values["csrf"])
         return self.compiled.fill(values)
 
     def _error_summary(self, errors: Mapping[str, FieldError]) -> Markup:

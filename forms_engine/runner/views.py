@@ -24,19 +24,19 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..config import ROOT
-from ..definitions.loader import FormRegistry
-from ..definitions.model import FormDefinition
+from ..definitions.loader import FormRegistry, validate_definition_data
+from ..definitions.model import FormDefinition, build_definition
 from ..extensions import db
-from ..journey import CompiledPage, Journey, journey_for
+from ..journey import AnswerRow, Journey, RepeatSection, Step, journey_for
 from ..security import csp_nonce
-from ..submissions.models import JourneyState, Submission
+from ..submissions.models import FormVersion, JourneyState, Submission
 from ..submissions.service import store_submission
-from . import language
+from . import language, uploads
 from .language import current_language
 from .pages import init_chrome, page_view, render_compiled
 from .rendering import slot
@@ -77,6 +77,7 @@ def _start_journey(definition: FormDefinition) -> JourneyState:
         form_version=definition.version,
         answers={},
     )
+    _record_version(definition)
     db.session.add(state)
     db.session.commit()
     journeys = dict(session.get(SESSION_KEY, {}))
@@ -85,11 +86,21 @@ def _start_journey(definition: FormDefinition) -> JourneyState:
     return state
 
 
-def _page_url(definition: FormDefinition, page: CompiledPage | None, change: bool = False) -> str:
+def _page_url(definition: FormDefinition, page: Step | None, change: bool = False) -> str:
     if page is None:
         return url_for("runner.check_answers", slug=definition.slug)
+    if isinstance(page, RepeatSection):
+        return url_for("runner.repeat_summary", slug=definition.slug, repeat_id=page.repeat.id)
     url = url_for("runner.question", slug=definition.slug, page_slug=page.page.slug)
     return f"{url}?return={RETURN_TO_CHECK}" if change else url
+
+
+def _change_url(definition: FormDefinition, journey: Journey, row: AnswerRow) -> str:
+    """Where a Change link on check answers goes: the page (of the item), then back to check answers."""
+    if row.item is not None:
+        url = url_for("runner.repeat_item", slug=definition.slug, page_slug=row.page.slug, item=row.item)
+        return f"{url}?return={RETURN_TO_CHECK}"
+    return _page_url(definition, journey.page(row.page.slug), change=True)
 
 
 def _no_store(response: ResponseLike) -> Response:
@@ -141,39 +152,104 @@ def begin(slug: str) -> ResponseLike:
     state = _journey_state(definition)
     if state is None or state.submission_reference:
         state = _start_journey(definition)
+    else:
+        definition = _pinned_definition(slug, state.form_version) or definition
     journey = journey_for(definition)
     return redirect(_page_url(definition, journey.first_incomplete_page(state.answers)))
 
 
 def _require_journey(definition: FormDefinition) -> JourneyState | WerkzeugResponse:
-    state = _journey_state(definition)
-    if state is None:
-        return redirect(url_for("runner.start", slug=definition.slug))
+    """The browser's journey for the form, or a redirect (to the start or the confirmation)."""
+    opened = _open_journey(definition.slug)
+    return opened[1] if isinstance(opened, tuple) else opened
+
+
+def _record_version(definition: FormDefinition) -> None:
+    """Keep a copy of the definition version a journey starts on, so it can finish on it."""
+    if db.session.get(FormVersion, (definition.slug, definition.version)) is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                FormVersion(
+                    slug=definition.slug, version=definition.version, definition=dict(definition.source)
+                )
+            )
+    except IntegrityError:
+        pass  # another request recorded it first
+
+
+def _pinned_definition(slug: str, version: str) -> FormDefinition | None:
+    """The definition version a journey started on: in memory, or from the versions table."""
+    registry = _registry()
+    definition = registry.get(slug, version)
+    if definition is not None:
+        return definition
+    row = db.session.get(FormVersion, (slug, version))
+    if row is None or validate_definition_data(row.definition):
+        return None
+    definition = build_definition(row.definition)
+    registry.remember(definition)
+    return definition
+
+
+def _open_journey(slug: str) -> tuple[FormDefinition, JourneyState] | WerkzeugResponse:
+    """The browser's journey for a form and the definition version it is on, or where to go instead."""
+    current = _registry().get(slug)
+    journey_id = session.get(SESSION_KEY, {}).get(slug)
+    state = db.session.get(JourneyState, journey_id) if journey_id else None
+    if state is None or state.form_slug != slug:
+        if current is None:
+            abort(404)
+        return redirect(url_for("runner.start", slug=slug))
     if state.submission_reference:
         # Sent already (double click, back button): show the same confirmation, store nothing.
-        return redirect(url_for("runner.confirmation", slug=definition.slug), code=303)
-    return state
+        return redirect(url_for("runner.confirmation", slug=slug), code=303)
+    definition = _pinned_definition(slug, state.form_version)
+    if definition is None:
+        # The version is lost (never recorded): carry on with the current one, re-validating all.
+        if current is None:
+            abort(404)
+        definition = current
+        state.form_version = current.version
+    return definition, state
 
 
 @bp.route("/<slug>/<page_slug>", methods=["GET", "POST"])
 def question(slug: str, page_slug: str) -> ResponseLike:
-    definition = _definition(slug)
+    opened = _open_journey(slug)
+    if not isinstance(opened, tuple):
+        current = _registry().get(slug)
+        if current is not None and journey_for(current).page(page_slug) is None:
+            abort(404)
+        return opened
+    definition, state = opened
     journey = journey_for(definition)
     page = journey.page(page_slug)
     if page is None:
         abort(404)
-    state = _require_journey(definition)
-    if not isinstance(state, JourneyState):
-        return state
+    section = journey.section_of.get(page_slug)
+    if section is not None:
+        # A repeated page is asked per item: /<slug>/<page>/<item>; the summary knows which.
+        return redirect(_page_url(definition, section))
     answers = state.answers
     if not journey.can_visit(page, answers):
         return redirect(_page_url(definition, journey.first_incomplete_page(answers)))
     returning = request.args.get("return") == RETURN_TO_CHECK
 
+    if request.method == "POST" and page.page.exit:
+        return redirect(_page_url(definition, page))
     if request.method == "POST":
         formdata = {key: request.form.getlist(key) for key in request.form if key != "csrf_token"}
-        result = page.validate(formdata, language=current_language())
-        if result.is_valid:
+        upload = uploads.receive(page, state, formdata, current_language())
+        if upload.response is not None:
+            return upload.response
+        result = page.validate(formdata, answers, current_language())
+        if request.form.get("action") == "save":
+            from .save_return import save_and_ask_for_email
+
+            return save_and_ask_for_email(definition, page, state, result)
+        if result.is_valid and not upload.errors:
             state.answers = {**answers, **result.answers}
             db.session.commit()
             if returning:
@@ -181,7 +257,7 @@ def question(slug: str, page_slug: str) -> ResponseLike:
             else:
                 target = journey.next_page(page, state.answers)
             return redirect(_page_url(definition, target))
-        errors = result.errors
+        errors = {**result.errors, **upload.errors}
     else:
         formdata = page.formdata(answers)
         errors = {}
@@ -195,17 +271,17 @@ def question(slug: str, page_slug: str) -> ResponseLike:
         back = url_for("runner.start", slug=slug)
     html = page_view(
         definition, page, current_language(), current_app.extensions["forms_engine.chrome"]
-    ).render(formdata, errors, csp_nonce(), generate_csrf(), back)
+    ).render(formdata, errors, csp_nonce(), generate_csrf(), back, answers)
     return _no_store(html)
 
 
 @bp.route("/<slug>/check-answers", methods=["GET", "POST"])
 def check_answers(slug: str) -> ResponseLike:
-    definition = _definition(slug)
+    opened = _open_journey(slug)
+    if not isinstance(opened, tuple):
+        return opened
+    definition, state = opened
     journey = journey_for(definition)
-    state = _require_journey(definition)
-    if not isinstance(state, JourneyState):
-        return state
     incomplete = journey.first_incomplete_page(state.answers)
     if incomplete is not None:
         return redirect(_page_url(definition, incomplete))
@@ -223,7 +299,14 @@ def check_answers(slug: str) -> ResponseLike:
             values[name] = row.value
             rows.append(replace(row, value=slot(name)))
         slotted.append(replace(section, rows=rows))
-    key = ("check-answers", slug, definition.version, current_language(), *(p.page.id for p in path))
+    # Which rows there are (and so the page's structure) follows from the path and the repeat items.
+    key = (
+        "check-answers",
+        slug,
+        definition.version,
+        current_language(),
+        *(f"{r.page.id}/{r.handler.name}/{r.item}" for s in sections for r in s.rows),
+    )
     html = render_compiled(
         key,
         "runner/check_answers.html",
@@ -232,7 +315,7 @@ def check_answers(slug: str) -> ResponseLike:
         generate_csrf(),
         definition=definition,
         sections=slotted,
-        change_url=lambda page: _page_url(definition, journey.page(page.slug), change=True),
+        change_url=lambda row: _change_url(definition, journey, row),
         back_url=_page_url(definition, path[-1]),
         page_title=_("Check your answers before sending your form"),
         service_title=definition.title.in_language(current_language()),
@@ -287,8 +370,15 @@ def send_asset(filename: str) -> ResponseLike:
 
 
 def init_app(app: Flask) -> None:
+    from . import save_return
+
     language.init_app(app)
     app.register_blueprint(bp)
+    uploads.init_app(app)
+    save_return.init_app(app)
+    from . import repeats
+
+    repeats.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "assets", send_asset)
     app.extensions["forms_engine.chrome"] = init_chrome(app)
 
@@ -313,6 +403,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(error: HTTPException) -> ResponseLike:
+        uploads.discard_request_body()
         return _error_page(
             413,
             _("What you sent was too large"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..definitions.model import FormDefinition
 from ..extensions import db
-from .models import JourneyState, Submission
+from .models import JourneyState, Submission, UploadedFile
 
 #: No 0/O, 1/I/L or 5/S pairs to confuse when a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -31,6 +31,27 @@ def _existing_reference(journey_id: str) -> str | None:
     return db.session.scalar(select(Submission.reference).where(Submission.journey_id == journey_id))
 
 
+def uploaded_file_ids(definition: FormDefinition, answers: dict[str, Any]) -> set[str]:
+    """Ids of the uploaded files the answers refer to (FileUploadField answers are file records)."""
+    ids: set[str] = set()
+    for _, component in definition.questions():
+        if component.type == "FileUploadField" and isinstance(answers.get(component.name), list):
+            ids.update(str(r["id"]) for r in answers[component.name] if isinstance(r, dict) and "id" in r)
+    return ids
+
+
+def link_uploaded_files(submission: Submission, definition: FormDefinition, answers: dict[str, Any]) -> None:
+    """The journey's uploaded files that the submitted answers refer to now belong to the submission
+    (files left on pages off the path stay with the journey only)."""
+    ids = uploaded_file_ids(definition, answers)
+    if ids:
+        db.session.execute(
+            update(UploadedFile)
+            .where(UploadedFile.journey_id == submission.journey_id, UploadedFile.id.in_(ids))
+            .values(submission_id=submission.id)
+        )
+
+
 def store_submission(
     journey_id: str, definition: FormDefinition, answers: dict[str, Any], attempts: int = 5
 ) -> str:
@@ -48,18 +69,19 @@ def store_submission(
             db.session.rollback()
             return reference
         reference = new_reference()
-        db.session.add(
-            Submission(
-                reference=reference,
-                journey_id=journey_id,
-                form_slug=definition.slug,
-                form_version=definition.version,
-                definition=dict(definition.source),
-                answers=answers,
-            )
+        submission = Submission(
+            reference=reference,
+            journey_id=journey_id,
+            form_slug=definition.slug,
+            form_version=definition.version,
+            definition=dict(definition.source),
+            answers=answers,
         )
+        db.session.add(submission)
         state.submission_reference = reference
         try:
+            db.session.flush()
+            link_uploaded_files(submission, definition, answers)
             db.session.commit()
             return reference
         except IntegrityError:

@@ -3,6 +3,7 @@ Playwright, both started once per test session; one fresh browser context per te
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from forms_engine.config import ROOT
 from forms_engine.definitions.model import FormDefinition
 from forms_engine.extensions import db
 from tests.conftest import make_app
-from tests.helpers import definitions
+from tests.helpers import EXAMPLE_PDF, definitions
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "static" / ".test-vendor" / "axe.min.js"
@@ -171,6 +172,15 @@ def fill_page(page: Any, data: dict[str, list[str]]) -> None:
         elif first.get_attribute("type") in ("radio", "checkbox"):
             for value in values:
                 page.check(f'main form [name="{name}"][value="{value}"]')
+        elif first.get_attribute("type") == "file":
+            # A file upload's example answer stands for files: attach as many small PDFs.
+            count = len(json.loads(values[0])) if values else 0
+            first.set_input_files(
+                [
+                    {"name": f"example-{i + 1}.pdf", "mimeType": "application/pdf", "buffer": EXAMPLE_PDF}
+                    for i in range(count)
+                ]
+            )
         else:
             assert len(values) == 1, (name, values)
             first.fill(values[0])

@@ -18,8 +18,9 @@ import pytest
 from forms_engine.components import REGISTRY
 from forms_engine.config import ROOT
 from forms_engine.definitions.loader import FormRegistry
-from forms_engine.journey import journey_for
+from forms_engine.journey import RepeatSection, journey_for
 
+from ..helpers import example_path
 from .conftest import LiveServer, example_definition, fill_page, path_of, submit_form
 
 AXE_OPTIONS = {
@@ -30,7 +31,10 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 EXAMPLE_FORMS = sorted(path.stem for path in (ROOT / "form_definitions").glob("*.json"))
-TEXT_BOXES = "main form input:not([type=hidden]):not([type=radio]):not([type=checkbox]), main form textarea"
+TEXT_BOXES = (
+    "main form input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([type=file]),"
+    " main form textarea"
+)
 #: Too long for any maxLength in the examples, and not a number, date, email, phone or reference.
 NOT_AN_ANSWER = "!" * 3001
 
@@ -87,7 +91,7 @@ def test_the_example_forms_use_every_component_type() -> None:
         for form_page in json.loads(Path(path).read_text(encoding="utf-8"))["pages"]:
             used.update(component["type"] for component in form_page.get("components", []))
     assert used == set(REGISTRY), f"not used by any example form: {set(REGISTRY) - used}"
-    assert len(REGISTRY) == 19
+    assert len(REGISTRY) == 20
 
 
 @pytest.mark.browser
@@ -120,15 +124,21 @@ def page_answers(compiled: Any, overrides: dict[str, list[str]]) -> dict[str, li
 
 
 def expected_path(journey: Any, overrides: dict[str, list[str]]) -> list[Any]:
-    """The pages a walk with these answers goes through, worked out by the journey core."""
-    answers: dict[str, Any] = {}
-    while True:
-        page = journey.first_incomplete_page(answers)
-        if page is None or page.page.exit:
-            return journey.pages_on_path(answers)
-        result = page.validate(page_answers(page, overrides), answers)
-        assert result.is_valid, (page.page.id, result.errors)
-        answers.update(result.answers)
+    """The steps a walk with these answers goes through, worked out by the journey core."""
+    return example_path(journey.definition, overrides)
+
+
+def expected_urls(journey: Any, overrides: dict[str, list[str]]) -> list[str]:
+    """The URLs the browser walk visits: a repeat's pages for its one item, then its summary."""
+    slug = journey.definition.slug
+    urls = []
+    for step in expected_path(journey, overrides):
+        if isinstance(step, RepeatSection):
+            urls += [f"/{slug}/{p.page.slug}/1" for p in step.pages]
+            urls.append(f"/{slug}/repeat/{step.repeat.id}")
+        else:
+            urls.append(f"/{slug}/{step.page.slug}")
+    return urls
 
 
 def test_the_browser_walks_reach_every_page_but_exit_pages() -> None:
@@ -137,7 +147,11 @@ def test_the_browser_walks_reach_every_page_but_exit_pages() -> None:
         assert definition is not None
         journey = journey_for(definition)
         reached = {
-            p.page.id for s, overrides in WALKS if s == slug for p in expected_path(journey, overrides)
+            page.page.id
+            for s, overrides in WALKS
+            if s == slug
+            for step in expected_path(journey, overrides)
+            for page in (step.pages if isinstance(step, RepeatSection) else [step])
         }
         assert reached | {p.page.id for p in journey.pages if p.page.exit} == {
             p.page.id for p in journey.pages
@@ -161,9 +175,13 @@ def test_every_page_of_an_example_form_has_no_accessibility_violations(
     visited: list[str] = []
     while not path_of(page).endswith("/check-answers"):
         url = path_of(page)
-        assert len(visited) <= len(journey.pages), f"journey does not end: {visited}"
+        assert len(visited) <= 2 * len(journey.pages), f"journey does not end: {visited}"
         visited.append(url)
-        compiled = journey.page(url.rsplit("/", 1)[1])
+        if "/repeat/" in url:
+            check_repeat_summary_and_removal(page, url, axe)
+            continue
+        parts = url.split("/")
+        compiled = journey.page(parts[2] if parts[-1].isdigit() else parts[-1])
         assert compiled is not None, url
         axe.check(page, url)
 
@@ -190,7 +208,7 @@ def test_every_page_of_an_example_form_has_no_accessibility_violations(
 
     # The walk went exactly through the pages the journey core puts on the path for these answers;
     # test_the_browser_walks_reach_every_page_but_exit_pages shows the walks cover every page.
-    assert visited == [f"/{slug}/{p.page.slug}" for p in expected_path(journey, overrides)]
+    assert visited == expected_urls(journey, overrides)
     axe.check(page, path_of(page))
     submit_form(page)
     assert path_of(page) == f"/{slug}/confirmation"
@@ -214,6 +232,26 @@ def test_gov_uk_frontend_javascript_runs_under_the_content_security_policy(
     submit_form(page)
     page.wait_for_function("document.activeElement && document.activeElement.matches('.govuk-error-summary')")
     assert problems == []
+
+
+def check_repeat_summary_and_removal(page: Any, url: str, axe: AxeChecker) -> None:
+    """The "add another" summary, its error state, the remove confirmation and its error state;
+    then carry on with the one item."""
+    axe.check(page, url)
+    submit_form(page)
+    assert page.locator(".govuk-error-summary").count() == 1, url
+    axe.check(page, f"{url} (errors)")
+    page.goto(f"{url}/remove/1")
+    axe.check(page, f"{url}/remove/1")
+    submit_form(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, f"{url}/remove/1 (errors)")
+    page.check('main form [name="confirm"][value="no"]')
+    submit_form(page)
+    assert path_of(page) == url
+    page.check('main form [name="addAnother"][value="no"]')
+    submit_form(page)
+    assert path_of(page) != url
 
 
 @pytest.mark.browser

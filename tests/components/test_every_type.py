@@ -4,6 +4,7 @@ answer is shown escaped and exported as a plain string."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,18 @@ CASES = [
         "Confirm you understand and agree with the declaration",
     ),
 ]
+FILE_RECORD = {"id": "f1", "filename": "survey <1>.pdf", "size": 2048, "content_type": "application/pdf"}
+CASES.append(
+    Case(
+        "FileUploadField",
+        {"answer": [json.dumps([FILE_RECORD])]},
+        [FILE_RECORD],
+        "survey &lt;1&gt;.pdf",
+        "survey <1>.pdf",
+        "Select your answer",
+        fields={"options": {"accept": ["pdf"]}},
+    )
+)
 IDS = [case.type for case in CASES]
 
 
