@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ..components import FieldError
 from ..definitions.model import FormDefinition
 from ..extensions import db
-from ..i18n import translate
+from ..i18n import N_, translate
 from ..journey import Journey, RepeatSection, journey_for
 from ..journey.repeats import done_key
 from ..security import csp_nonce
@@ -20,12 +20,12 @@ from . import views
 from .language import current_language
 from .pages import page_view
 
-ADD_ANOTHER = "Do you want to add another {item}?"
-ADD_ANOTHER_REQUIRED = "Select yes if you want to add another {item}"
-TOO_FEW = "You must add at least {count} {title}"
-REMOVE_QUESTION = "Are you sure you want to remove {item} {number}?"
-REMOVE_REQUIRED = "Select yes if you want to remove {item} {number}"
-YOU_HAVE_ADDED = "You have added {count} of {maximum}"
+ADD_ANOTHER = N_("Do you want to add another {item}?")
+ADD_ANOTHER_REQUIRED = N_("Select yes if you want to add another {item}")
+TOO_FEW = N_("You must add at least {count} {title}")
+REMOVE_QUESTION = N_("Are you sure you want to remove {item} {number}?")
+REMOVE_REQUIRED = N_("Select yes if you want to remove {item} {number}")
+YOU_HAVE_ADDED = N_("You have added {count} of {maximum}")
 
 
 def _item_url(definition: FormDefinition, page_slug: str, item: int, returning: bool = False) -> str:
