@@ -188,3 +188,78 @@ def test_check_answers_shows_every_item_and_the_submission_stores_them(app: Flas
 @pytest.fixture
 def client(app: Flask) -> BrowserClient:
     return BrowserClient(app)
+
+
+def _with_repeat(**repeat: Any) -> dict[str, Any]:
+    import copy
+
+    from .test_conditions import BASE
+
+    data = copy.deepcopy(BASE)
+    data["pages"][2].pop("condition")
+    data["pages"][4]["components"][0].pop("condition")  # herd is per item now
+    data["repeats"] = [{"id": "herds", "title": "Herds", "itemName": "herd", "pages": ["herd"], **repeat}]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["repeats"][0].update(pages=["nope"]), "$.repeats[0].pages[0]: unknown page 'nope'"),
+        (lambda d: d["repeats"][0].update(min=5, max=2), "$.repeats[0].min: min is greater than max"),
+        (lambda d: d["repeats"][0].update(min=0, max=1), None),
+        (
+            lambda d: d["repeats"][0].update(pages=["species", "name"]),
+            "$.repeats[0].pages: the pages of a repeat must follow each other",
+        ),
+        (
+            lambda d: d["repeats"].append({"id": "again", "title": "T", "itemName": "t", "pages": ["herd"]}),
+            "$.repeats[1].pages[0]: page 'herd' is already in repeat 'herds'",
+        ),
+        (
+            lambda d: d["pages"][4]["components"][0].update(
+                condition={"component": "herd", "op": "greaterThan", "value": 1}
+            ),
+            "$.pages[4].components[0].condition: 'herd' is answered once per item of repeat 'herds'",
+        ),
+        (
+            lambda d: d["pages"][1].update(condition={"count": "herds", "op": "greaterThan", "value": 1}),
+            "$.pages[1].condition: the count of repeat 'herds' is only known after its pages",
+        ),
+        (
+            lambda d: d["pages"][4].update(condition={"count": "flocks", "op": "greaterThan", "value": 1}),
+            "$.pages[4].condition: unknown repeat 'flocks'",
+        ),
+    ],
+)
+def test_the_validator_checks_repeats(change: Any, expected: str | None) -> None:
+    from forms_engine.definitions.loader import validate_definition_data
+
+    data = _with_repeat()
+    assert validate_definition_data(data) == []
+    change(data)
+    found = [str(p) for p in validate_definition_data(data)]
+    if expected is None:
+        assert found == []
+    else:
+        assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_count_condition_after_the_repeat_is_valid_and_evaluated() -> None:
+    from forms_engine.definitions.loader import validate_definition_data
+    from forms_engine.definitions.model import build_definition
+    from forms_engine.journey import Journey
+    from forms_engine.journey.repeats import done_key
+
+    data = _with_repeat(min=1, max=3)
+    data["pages"][4]["condition"] = {"count": "herds", "op": "greaterThan", "value": 1}
+    assert validate_definition_data(data) == []
+    journey = Journey(build_definition(data))
+    one = {"england": True, "species": "cattle", "herds": [{"herd": 5}], done_key("herds"): True}
+    two = {**one, "herds": [{"herd": 5}, {"herd": 7}]}
+    assert [s.page.id for s in journey.pages_on_path(one)] == ["england", "species", "herds"]
+    assert [s.page.id for s in journey.pages_on_path(two)] == ["england", "species", "herds", "name"]
+    assert journey.first_incomplete_page(one) is None
+    assert journey.answers_on_path(two)["herds"] == [{"herd": 5}, {"herd": 7}]
+    not_done = {**one, done_key("herds"): False}
+    assert journey.first_incomplete_page(not_done) is journey.repeats["herds"]
