@@ -26,7 +26,7 @@ PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
 DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
 
-.PHONY: help install db run test-install test lint bench clean \
+.PHONY: help install db run test-install test lint bench clean translations \
         system-deps test-system-deps assets test-assets
 
 help: ## List the targets
@@ -53,6 +53,13 @@ lint: $(DEV_STAMP) ## ruff and mypy
 
 bench: test-install db ## Run the benchmarks
 	$(VENV)/bin/python benchmarks/bench.py
+
+translations: $(INSTALL_STAMP) ## Add new engine text to forms_engine/translations/*/messages.po (then translate it)
+	@mkdir -p build
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k translate:1 --no-wrap --add-location=file \
+		--sort-by-file -o build/messages.pot .
+	$(VENV)/bin/pybabel update -i build/messages.pot -d forms_engine/translations --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 clean: ## Remove .venv, stamps and downloaded assets
 	rm -rf $(VENV) static/govuk static/.govuk-version static/.test-vendor
