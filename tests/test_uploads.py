@@ -10,7 +10,10 @@ import http.client
 import io
 import json
 import os
+import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +33,7 @@ from forms_engine.submissions.models import FileBlob, JourneyState, Submission, 
 from .components import BASE
 from .conftest import _reset_postgres, make_app
 from .helpers import EXAMPLE_PDF, BrowserClient, Page, location, submit
+from .pg import find_free_port
 
 SLUG = "upload-test"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(50)
@@ -638,3 +642,47 @@ def test_an_oversized_multipart_post_to_a_real_server_gets_the_413_page_not_a_re
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_an_oversized_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path: Path) -> None:
+    """gunicorn (the production server) closes the connection after answering: the 413 handler reads
+    the rest of the body first, or a client still sending would see a reset instead of the page."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.is_file():
+        pytest.skip("gunicorn is not installed in this environment")
+    port = find_free_port()
+    environment = {
+        **os.environ,
+        "FORMS_ENGINE_INSTANCE": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "MAX_CONTENT_LENGTH": str(MB),
+    }
+    process = subprocess.Popen(
+        [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "forms_engine:create_app()"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        boundary = "----forms-engine-test"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "POST",
+            "/badger-sett-development-licence/survey-report",
+            body=multipart_body(boundary, 20 * MB),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        response = connection.getresponse()
+        assert_too_large_page(response.status, response.read().decode("utf-8"))
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -139,7 +139,8 @@ def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[...,
     assert not factory.blocked, f"pages requested other hosts: {factory.blocked}"
 
 
-SUBMIT_BUTTON = "main form button.govuk-button"
+#: The page's own first button, not one inside it that belongs to another form (Remove for a file).
+SUBMIT_BUTTON = "main form button.govuk-button:not([form])"
 
 
 def example_definition(live_server: LiveServer, slug: str) -> FormDefinition:
