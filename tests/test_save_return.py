@@ -595,3 +595,71 @@ def test_a_form_saved_in_welsh_comes_back_in_welsh(app: Flask) -> None:
     assert page.soup.html["lang"] == "cy"
     landed = other.follow(other.post(link))
     assert landed.soup.html["lang"] == "cy"
+
+
+# --- Pages asked per item, and pages with files ---------------------------------------------------
+
+
+def stored_answers(app: Flask) -> dict[str, Any]:
+    with app.app_context():
+        state = db.session.scalar(select(JourneyState))
+        assert state is not None
+        return dict(state.answers)
+
+
+def test_saving_on_a_repeated_page_stores_that_item_and_comes_back_to_it(app: Flask) -> None:
+    from .test_repeats import SLUG as REPEAT_SLUG
+    from .test_repeats import answer_until_repeat
+
+    client = BrowserClient(app)
+    answer_until_repeat(client, app)
+    item_page = f"/{REPEAT_SLUG}/sett-name/1"
+    client.get(item_page)
+    response = client.post(item_page, data={"settName": "Sett by the oak", "action": "save"})
+    assert response.status == 303
+    assert location(response) == f"/{REPEAT_SLUG}/save?page=sett-name"
+    assert stored_answers(app)["setts"] == [{"settName": "Sett by the oak"}]
+
+    client.follow(response)
+    send_link(client, next(d for d in definitions(app) if d.slug == REPEAT_SLUG))
+    other = BrowserClient(app)
+    landed = resume(other, path_of(link_in(mail_backend(app).sent[-1])))  # type: ignore[attr-defined]
+    assert location(landed) == f"/{REPEAT_SLUG}/repeat/setts"
+    assert location(other.get(f"/{REPEAT_SLUG}/repeat/setts")) == f"/{REPEAT_SLUG}/sett-activity/1"
+    again = other.get(item_page)
+    assert again.soup.select_one('input[name="settName"]')["value"] == "Sett by the oak"
+
+
+def test_saving_a_repeated_page_with_problems_stores_nothing_for_it(app: Flask) -> None:
+    from .test_repeats import SLUG as REPEAT_SLUG
+    from .test_repeats import answer_until_repeat
+
+    client = BrowserClient(app)
+    answer_until_repeat(client, app)
+    before = stored_answers(app)
+    item_page = f"/{REPEAT_SLUG}/sett-name/1"
+    client.get(item_page)
+    response = client.post(item_page, data={"settName": "", "action": "save"})
+    assert location(response) == f"/{REPEAT_SLUG}/save?page=sett-name&unsaved=1"
+    assert stored_answers(app) == before
+
+
+def test_saving_a_page_whose_new_file_is_refused_keeps_the_answer_stored_before(tmp_path: Path) -> None:
+    from .test_uploads import EXAMPLE_PDF, PNG, at_evidence, files, upload_app
+    from .test_uploads import SLUG as UPLOAD_SLUG
+
+    app = upload_app(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    client = at_evidence(app)
+    response = client.post(f"/{UPLOAD_SLUG}/evidence", data={"evidence": files(("plan.pdf", EXAMPLE_PDF))})
+    assert response.status == 302
+    before = stored_answers(app)
+    assert [f["filename"] for f in before["evidence"]] == ["plan.pdf"]
+
+    client.get(f"/{UPLOAD_SLUG}/evidence")
+    response = client.post(
+        f"/{UPLOAD_SLUG}/evidence", data={"evidence": files(("photo.pdf", PNG)), "action": "save"}
+    )
+    assert location(response) == f"/{UPLOAD_SLUG}/save?page=evidence&unsaved=1"
+    assert stored_answers(app) == before
+    with app.app_context():
+        db.engine.dispose()

@@ -16,7 +16,7 @@ from ..journey import Journey, RepeatSection, journey_for
 from ..journey.repeats import done_key
 from ..security import csp_nonce
 from ..submissions.models import JourneyState
-from . import views
+from . import save_return, views
 from .language import current_language
 from .pages import page_view
 
@@ -88,6 +88,7 @@ def repeat_item(slug: str, page_slug: str, item: int) -> Any:
     if request.method == "POST":
         formdata = {k: request.form.getlist(k) for k in request.form if k not in ("csrf_token", "action")}
         result = page.validate(formdata, merged, language)
+        saving = request.form.get("action") == save_return.SAVE_ACTION
         if result.is_valid:
             items = [dict(i) for i in section.items(answers)]
             if index == len(items):
@@ -95,6 +96,8 @@ def repeat_item(slug: str, page_slug: str, item: int) -> Any:
             items[index].update(result.answers)
             state.answers = {**answers, section.repeat.id: items}
             db.session.commit()
+            if saving:
+                return save_return.ask_for_email(definition, page, saved=True)
             later = section.item_pages(state.answers, index)
             following = later[later.index(page) + 1 :] if page in later else []
             if following:
@@ -102,6 +105,8 @@ def repeat_item(slug: str, page_slug: str, item: int) -> Any:
             if returning:
                 return redirect(views._page_url(definition, journey.first_incomplete_page(state.answers)))
             return redirect(_summary_url(definition, section))
+        if saving:
+            return save_return.ask_for_email(definition, page, saved=False)
         errors = result.errors
     else:
         formdata = page.formdata(merged)

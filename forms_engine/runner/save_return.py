@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,6 @@ from ..definitions.model import FormDefinition
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, N_, format_date, translate
 from ..journey import CompiledPage, Step, journey_for
-from ..journey.core import PageResult
 from ..mail import MailError, OutgoingMail, send_mail
 from ..submissions.models import JourneyState, SaveToken
 from . import views
@@ -94,13 +95,20 @@ def format_uk_time(moment: datetime, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 def save_and_ask_for_email(
-    definition: FormDefinition, page: CompiledPage, state: JourneyState, result: PageResult
+    definition: FormDefinition, page: CompiledPage, state: JourneyState, answers: Mapping[str, Any] | None
 ) -> ResponseLike:
-    """The question page's "Save and come back later": keep this page's answers if they are valid
-    (otherwise keep what was stored before: stored answers are never lost), then ask for an email."""
-    if result.is_valid:
-        state.answers = {**state.answers, **result.answers}
+    """The question page's "Save and come back later": keep the page's `answers` when it had no
+    problems (None when it had: then what was stored before stays, so stored answers are never
+    lost), then ask for an email address."""
+    if answers is not None:
+        state.answers = {**state.answers, **answers}
         db.session.commit()
+    return ask_for_email(definition, page, saved=answers is not None)
+
+
+def ask_for_email(definition: FormDefinition, page: CompiledPage, saved: bool) -> ResponseLike:
+    """Go to the page asking for an email address, saying whether the page pressed from was saved."""
+    if saved:
         url = url_for("save_return.save", slug=definition.slug, page=page.page.slug)
     else:
         url = url_for("save_return.save", slug=definition.slug, page=page.page.slug, unsaved="1")

@@ -248,7 +248,8 @@ def question(slug: str, page_slug: str) -> ResponseLike:
         if request.form.get("action") == "save":
             from .save_return import save_and_ask_for_email
 
-            return save_and_ask_for_email(definition, page, state, result)
+            saved = result.answers if result.is_valid and not upload.errors else None
+            return save_and_ask_for_email(definition, page, state, saved)
         if result.is_valid and not upload.errors:
             state.answers = {**answers, **result.answers}
             db.session.commit()
