@@ -616,25 +616,37 @@ def multipart_body(boundary: str, size: int) -> bytes:
     )
 
 
-def test_an_oversized_multipart_post_to_a_real_server_gets_the_413_page_not_a_reset(
-    make_upload_app: Callable[..., Flask],
+def text_field_body(boundary: str, size: int) -> bytes:
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'.encode()
+        + b"x" * size
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=b", multipart_body("b", 5 * MB)),
+        # Under the request limit, but a text field over MAX_FORM_MEMORY_SIZE: refused mid-parse.
+        ("multipart/form-data; boundary=b", text_field_body("b", 300 * 1024)),
+        # A body without files is held to MAX_FORM_MEMORY_SIZE.
+        ("application/x-www-form-urlencoded", b"name=" + b"x" * 300 * 1024),
+    ],
+    ids=["file over the request limit", "text field over the form limit", "form over the form limit"],
+)
+def test_an_oversized_post_to_a_real_server_gets_the_413_page_not_a_reset(
+    make_upload_app: Callable[..., Flask], content_type: str, body: bytes
 ) -> None:
     """Through werkzeug's server (what `forms-engine run` uses), over a socket: the server answers 413
     and reads the rest of the body, so the browser sees the page instead of a connection reset."""
-    app = make_upload_app(MAX_CONTENT_LENGTH=MB)
+    app = make_upload_app(MAX_CONTENT_LENGTH=MB, MAX_FORM_MEMORY_SIZE=100 * 1024)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        boundary = "----forms-engine-test"
-        body = multipart_body(boundary, 5 * MB)
         connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
-        connection.request(
-            "POST",
-            f"/{SLUG}/evidence",
-            body=body,
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
+        connection.request("POST", f"/{SLUG}/evidence", body=body, headers={"Content-Type": content_type})
         response = connection.getresponse()
         assert_too_large_page(response.status, response.read().decode("utf-8"))
         connection.close()
@@ -642,6 +654,15 @@ def test_an_oversized_multipart_post_to_a_real_server_gets_the_413_page_not_a_re
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_a_form_without_files_is_held_to_the_smaller_limit(make_upload_app: Callable[..., Flask]) -> None:
+    app = make_upload_app(MAX_FORM_MEMORY_SIZE=10 * 1024)
+    client = at_evidence(app)
+    client.get(f"/{SLUG}/name")
+    response = client.post(f"/{SLUG}/name", data={"name": "x" * 20 * 1024})
+    assert_too_large_page(response.status, response.response.get_data(as_text=True))
+    assert location(client.post(f"/{SLUG}/name", data={"name": "Jo"})) == f"/{SLUG}/evidence"
 
 
 def test_an_oversized_post_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path: Path) -> None:

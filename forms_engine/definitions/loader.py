@@ -428,6 +428,9 @@ def repeat_problems(data: Mapping[str, Any], named: Mapping[str, Any]) -> list[P
             found.append(index)
             if pages[index].get("exit"):
                 problems.append(Problem(f"{path}.pages[{j}]", "an exit page cannot be repeated"))
+            if any(c["type"] == "FileUploadField" for c in pages[index]["components"]):
+                # Uploads are taken by the question page view, not by a repeat's item pages.
+                problems.append(Problem(f"{path}.pages[{j}]", "a page with a file upload cannot be repeated"))
         if found and sorted(found) != list(range(min(found), max(found) + 1)):
             problems.append(Problem(f"{path}.pages", "the pages of a repeat must follow each other"))
         if found and not any(c["type"] not in CONTENT_ONLY for i2 in found for c in pages[i2]["components"]):

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask
 from flask import Flask, abort, current_app, redirect, request
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -49,9 +50,31 @@ class Received:
     response: Response | None = None
 
 
+class Request(flask.Request):
+    """MAX_CONTENT_LENGTH is large enough for files, so it applies to requests that can carry them
+    (multipart/form-data). Any other body is read into memory at once, and is held to the smaller
+    MAX_FORM_MEMORY_SIZE, as all requests were before uploads."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if self._max_content_length is not None or not current_app or self.mimetype == "multipart/form-data":
+            return limit
+        form_limit: int | None = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+        if form_limit is None:
+            return limit
+        return form_limit if limit is None else min(limit, form_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def init_app(app: Flask) -> None:
-    """Make the configured file store (an unknown FILE_STORE fails here, at start)."""
+    """Make the configured file store (an unknown FILE_STORE fails here, at start), and hold bodies
+    without files to the smaller limit."""
     app.extensions[EXTENSION_KEY] = store_from_config(app.config)
+    app.request_class = Request
 
 
 def discard_request_body() -> None:
@@ -59,11 +82,20 @@ def discard_request_body() -> None:
     which close the connection after answering (gunicorn) do not reset it while the browser is still
     sending: the browser then shows the error page rather than a connection error."""
     length = request.content_length
-    stream = request.environ.get("wsgi.input")
-    if stream is None or length is None or length > DISCARD_LIMIT:
+    if length is None or length > DISCARD_LIMIT:
         return
-    with contextlib.suppress(OSError, ValueError, ClientDisconnected):
-        LimitedStream(stream, length).exhaust()
+    # When parsing had begun (a text field over MAX_FORM_MEMORY_SIZE), part of the body is read:
+    # only the request's own stream knows how much is left. Reading the raw input for the whole
+    # length would wait for bytes that never come.
+    stream = request.__dict__.get("stream")
+    if stream is None:
+        raw = request.environ.get("wsgi.input")
+        if raw is None:
+            return
+        stream = LimitedStream(raw, length)
+    if isinstance(stream, LimitedStream):
+        with contextlib.suppress(OSError, ValueError, ClientDisconnected):
+            stream.exhaust()
 
 
 def file_store() -> FileStore:

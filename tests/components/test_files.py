@@ -238,3 +238,29 @@ def test_the_definition_checks_the_upload_options(options: dict[str, Any], probl
         assert problems == []
     else:
         assert any(problem in p for p in problems), problems
+
+
+def test_a_page_with_a_file_upload_cannot_be_repeated() -> None:
+    """Files are taken by the question page view; a repeat's item pages do not take them."""
+    data = {
+        **BASE,
+        "pages": [
+            {
+                "id": "upload",
+                "path": "/upload",
+                "title": "Upload",
+                "components": [
+                    {
+                        "id": "f",
+                        "type": "FileUploadField",
+                        "name": "f",
+                        "title": "Upload",
+                        "options": {"accept": ["pdf"]},
+                    }
+                ],
+            }
+        ],
+        "repeats": [{"id": "things", "title": "Things", "itemName": "thing", "pages": ["upload"]}],
+    }
+    problems = [str(p) for p in validate_definition_data(data)]
+    assert "$.repeats[0].pages[0]: a page with a file upload cannot be repeated" in problems
