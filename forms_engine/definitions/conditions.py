@@ -152,30 +152,28 @@ def walk(condition: Condition, path: str) -> Iterator[tuple[Condition, str]]:
     yield condition, path
 
 
-def referenced_components(
-    condition: Condition, named: Mapping[str, Condition], seen: frozenset[str] = frozenset()
+def _referenced(
+    condition: Condition, named: Mapping[str, Condition], key: str, seen: frozenset[str] = frozenset()
 ) -> set[str]:
-    """Component names a condition depends on, through named references (cycles stop the walk)."""
-    names: set[str] = set()
+    """The values under `key` in every comparison of a condition, through named references (a
+    cycle stops the walk)."""
+    found: set[str] = set()
     for leaf, _ in walk(condition, "$"):
-        if "component" in leaf:
-            names.add(leaf["component"])
+        if key in leaf:
+            found.add(leaf[key])
         elif "ref" in leaf and leaf["ref"] in named and leaf["ref"] not in seen:
-            names |= referenced_components(named[leaf["ref"]], named, seen | {leaf["ref"]})
-    return names
+            found |= _referenced(named[leaf["ref"]], named, key, seen | {leaf["ref"]})
+    return found
 
 
-def referenced_repeats(
-    condition: Condition, named: Mapping[str, Condition], seen: frozenset[str] = frozenset()
-) -> set[str]:
+def referenced_components(condition: Condition, named: Mapping[str, Condition]) -> set[str]:
+    """Component names a condition depends on."""
+    return _referenced(condition, named, "component")
+
+
+def referenced_repeats(condition: Condition, named: Mapping[str, Condition]) -> set[str]:
     """Repeat ids whose item count a condition depends on."""
-    ids: set[str] = set()
-    for leaf, _ in walk(condition, "$"):
-        if "count" in leaf:
-            ids.add(leaf["count"])
-        elif "ref" in leaf and leaf["ref"] in named and leaf["ref"] not in seen:
-            ids |= referenced_repeats(named[leaf["ref"]], named, seen | {leaf["ref"]})
-    return ids
+    return _referenced(condition, named, "count")
 
 
 def reference_cycle(named: Mapping[str, Condition]) -> list[str] | None:
