@@ -331,7 +331,7 @@ def _submit(definition: FormDefinition, journey: Journey, state: JourneyState) -
     if problems:
         first = next(p for p in journey.pages_on_path(state.answers) if p.page.slug in problems)
         return redirect(_page_url(definition, first))
-    store_submission(state.id, definition, journey.answers_on_path(state.answers))
+    store_submission(state.id, definition, journey.answers_on_path(state.answers), current_language())
     return redirect(url_for("runner.confirmation", slug=definition.slug), code=303)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -42,6 +42,8 @@ class Submission(db.Model):  # type: ignore[name-defined]
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    #: The language the citizen used: their receipt and confirmation email are in it too.
+    language: Mapped[str] = mapped_column(String(8), default="en")
 
     def as_json(self) -> dict[str, Any]:
         submitted_at = self.submitted_at
@@ -52,6 +54,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
             "form": self.form_slug,
             "form_version": self.form_version,
             "submitted_at": submitted_at.isoformat(),
+            "language": self.language,
             "answers": self.answers,
         }
 
@@ -105,3 +108,47 @@ class SaveToken(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite keeps no time zone; every time stored is UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class DeliveryJob(db.Model):  # type: ignore[name-defined]
+    """One thing to deliver for a submission (an email or a webhook call): the transactional outbox.
+
+    Written in the transaction that stores the submission; a worker claims it by moving
+    `next_attempt_at` past a lease, so a worker that dies mid-delivery leaves it due again later.
+    """
+
+    __tablename__ = "delivery_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2048))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DeliveryAttempt(db.Model):  # type: ignore[name-defined]
+    """The log of every attempt at a delivery job: who tried, when, and what happened."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("delivery_jobs.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: 'started' until it ends (an attempt left 'started' was cut off: the worker died), then
+    #: 'delivered', 'failed' or 'dead' (failed for the last time).
+    outcome: Mapped[str] = mapped_column(String(16), default="started")
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -53,7 +53,11 @@ def link_uploaded_files(submission: Submission, definition: FormDefinition, answ
 
 
 def store_submission(
-    journey_id: str, definition: FormDefinition, answers: dict[str, Any], attempts: int = 5
+    journey_id: str,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    language: str = "en",
+    attempts: int = 5,
 ) -> str:
     """Store the submission for a journey once and return its reference.
 
@@ -76,6 +80,7 @@ def store_submission(
             form_version=definition.version,
             definition=dict(definition.source),
             answers=answers,
+            language=language,
         )
         db.session.add(submission)
         state.submission_reference = reference
