@@ -129,5 +129,14 @@ def forms_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (validate_command, db_group, submissions_group, forms_command):
+    from .submissions.commands import deliveries_group, worker_command
+
+    for command in (
+        validate_command,
+        db_group,
+        submissions_group,
+        forms_command,
+        worker_command,
+        deliveries_group,
+    ):
         app.cli.add_command(command)

@@ -61,9 +61,31 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Defra forms <no-reply@localhost>")
+    #: Seconds to wait for the SMTP server or GOV.UK Notify before giving up.
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    #: GOV.UK Notify (MAIL_BACKEND=notify): the API key, `{key name}-{service id}-{secret}`.
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    #: A JSON object from the engine's message names (save-return-link, submission-confirmation,
+    #: submission-to-team) to the ids of the Notify templates that send them.
+    NOTIFY_TEMPLATES = os.environ.get("NOTIFY_TEMPLATES", "{}")
+    #: The Notify API's address; empty for the client's own (GOV.UK Notify). Set only to use another.
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "")
     #: Days a save-and-return link works for.
     SAVE_RETURN_DAYS = int(os.environ.get("SAVE_RETURN_DAYS", 28))
+    #: Delivery of submissions (emails, webhooks) by `forms-engine worker`: the wait before retry n is
+    #: DELIVERY_BACKOFF_SECONDS * 2**(n-1), at most DELIVERY_BACKOFF_MAX_SECONDS; after
+    #: DELIVERY_MAX_ATTEMPTS attempts a job is dead-lettered (kept, listed, and retried by command).
+    #: The defaults keep trying for just over 24 hours.
+    DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", 30))
+    DELIVERY_BACKOFF_MAX_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_MAX_SECONDS", 3600))
+    DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", 32))
+    #: How long a worker has a claimed job to itself. A worker that dies mid-delivery leaves the job
+    #: due again after this; it must be longer than any one delivery can take (see WEBHOOK_TIMEOUT).
+    DELIVERY_LEASE_SECONDS = float(os.environ.get("DELIVERY_LEASE_SECONDS", 300))
+    #: Seconds a webhook receiver has to answer.
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 30))
+    #: Seconds an idle worker waits before looking for due jobs again.
+    WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", 5))
 
 
 class TestConfig(Config):

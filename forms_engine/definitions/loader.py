@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
@@ -246,11 +247,29 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
                 )
             )
 
+    webhook = data.get("deliveries", {}).get("webhook")
+    if webhook is not None and not _webhook_url_allowed(webhook["url"]):
+        problems.append(
+            Problem(
+                "$.deliveries.webhook.url",
+                "a webhook URL must use https (plain http only to localhost or 127.0.0.1, for testing)",
+            )
+        )
+
     languages = data.get("languages", ["en"])
     if languages and languages[0] != "en":
         problems.append(Problem("$.languages[0]", "English ('en') must be the first language"))
     problems.extend(condition_problems(data))
     return problems
+
+
+def _webhook_url_allowed(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    )
 
 
 CONTENT_ONLY = frozenset({"Html", "Markdown", "InsetText", "Details", "WarningText"})

@@ -175,6 +175,21 @@ class ServiceDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    url: str
+    #: Name of the environment variable holding the signing secret.
+    secret_env: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """Where a form's submissions go for processing (besides the caseworker area)."""
+
+    team_emails: tuple[str, ...] = ()
+    webhook: Webhook | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FormDefinition:
     slug: str
     title: Text
@@ -194,6 +209,7 @@ class FormDefinition:
     conditions: Mapping[str, Mapping[str, Any]]
     #: Repeating sections by id.
     repeats: Mapping[str, Repeat]
+    deliveries: Deliveries
     source: Mapping[str, Any] = field(repr=False, compare=False)
 
     def page_by_slug(self, slug: str) -> Page | None:
@@ -329,5 +345,14 @@ def build_definition(data: Mapping[str, Any]) -> FormDefinition:
                 for r in data.get("repeats", [])
             }
         ),
+        deliveries=_deliveries(data.get("deliveries", {})),
         source=MappingProxyType(dict(data)),
+    )
+
+
+def _deliveries(data: Mapping[str, Any]) -> Deliveries:
+    webhook = data.get("webhook")
+    return Deliveries(
+        team_emails=tuple(data.get("email", {}).get("to", ())),
+        webhook=Webhook(webhook["url"], webhook["secretEnv"]) if webhook else None,
     )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..definitions.model import FormDefinition
 from ..extensions import db
 from .models import JourneyState, Submission, UploadedFile
+from .outbox import queue_deliveries
 
 #: No 0/O, 1/I/L or 5/S pairs to confuse when a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
@@ -87,6 +88,7 @@ def store_submission(
         try:
             db.session.flush()
             link_uploaded_files(submission, definition, answers)
+            queue_deliveries(submission, definition)
             db.session.commit()
             return reference
         except IntegrityError:
