@@ -46,13 +46,14 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
 
-    from . import cli, mail, security
+    from . import cli, mail, schemas_view, security
     from .runner import views
 
     mail.init_app(app)
     security.init_app(app)
     views.init_app(app)
     cli.init_app(app)
+    schemas_view.init_app(app)
 
     if "forms_engine.registry" not in app.extensions:
         app.extensions["forms_engine.registry"] = FormRegistry.from_directory(

@@ -1,0 +1,474 @@
+"""Submissions as CSV: one row per submission with columns derived from the definition, and one table
+per repeating section with a row per item. Rows are streamed, so any number of submissions exports in
+bounded memory; cells a spreadsheet would run as formulas are neutralised.
+
+Columns come from the definition, never from the answers present, so two exports of one definition
+version always have the same headers. Each answer is turned into text by the component handler of the
+definition version the submission was made on (`submission_definition`); an export of several versions
+uses the columns of the definition it is given (normally the newest) and fills each column from the
+answer stored under the same component name (and, in a repeat, the same repeat id), leaving it empty
+when that version had no such question.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from ..components import ComponentHandler, handler_for
+from ..definitions.model import Component, FormDefinition, Repeat, build_definition
+from .models import Submission
+
+#: Excel's byte order mark: without it Excel reads a UTF-8 CSV as Windows-1252.
+BOM = "\ufeff"
+#: RFC 4180 line ends, which Excel and LibreOffice both expect.
+LINE_END = "\r\n"
+
+#: A cell whose text starts with one of these is run as a formula by spreadsheets (OWASP CSV
+#: injection). Full-width forms are included: some spreadsheet locales convert them on entry.
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+#: Cells that are wholly a plain number stay as they are: a spreadsheet reads them as numbers and they
+#: cannot hold a formula, so "-12.5" keeps its value (a quoted "'-12.5" would become text).
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+FIXED_COLUMNS = (
+    ("reference", "Reference"),
+    ("submittedAt", "Submitted at (ISO 8601 UTC)"),
+    ("formVersion", "Form version"),
+    ("language", "Language"),
+)
+#: Definitions built from submissions' snapshots, by (slug, version), at most this many at once.
+DEFINITION_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of an export: its header and where its value comes from.
+
+    `key` is a stable machine name: a fixed column's name, a component name, or
+    `<repeat id>.<item>.<component name>` for a repeat's numbered column.
+    """
+
+    header: str
+    key: str
+    #: The component whose answer fills the column (None for the fixed columns).
+    component: str | None = None
+    #: For a repeat's numbered columns: the repeat's id and the item number (1, 2, ...).
+    repeat: str | None = None
+    item: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatTable:
+    """The second table of an export for one repeating section: one row per item."""
+
+    repeat_id: str
+    title: str
+    columns: tuple[Column, ...]
+
+
+# -- neutralising cells ------------------------------------------------------------------------------
+def neutralise(text: str) -> str:
+    """`text` made safe to open in a spreadsheet: a cell that would start a formula gets a single quote
+    in front (OWASP's advice); the rest of the text is kept as it was. Leading spaces do not hide a
+    trigger, since some importers trim them. A cell that is wholly a plain number is left alone."""
+    if not text:
+        return text
+    first = text[0]
+    if first == " ":
+        first = text.lstrip(" ")[:1]
+    if first in FORMULA_TRIGGERS and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+# -- definitions and handlers ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What rows need to know about one definition version, worked out once."""
+
+    definition: FormDefinition
+    #: The handler of every question (repeated ones included), by component name.
+    handlers: Mapping[str, ComponentHandler]
+    #: The repeat each repeated question belongs to, by component name.
+    repeat_of: Mapping[str, str]
+    columns: tuple[Column, ...]
+    tables: tuple[RepeatTable, ...]
+
+
+_definitions: dict[tuple[str, str], FormDefinition] = {}
+_layouts: dict[tuple[str, str], _Layout] = {}
+
+
+def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
+    if len(cache) >= DEFINITION_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
+def submission_definition(submission: Submission, current: FormDefinition | None = None) -> FormDefinition:
+    """The definition version a submission was made on, built from its stored snapshot once per slug
+    and version. `current` is used as it is when it is that version (the snapshot is not read then)."""
+    if current is not None and (current.slug, current.version) == (
+        submission.form_slug,
+        submission.form_version,
+    ):
+        return current
+    key = (submission.form_slug, submission.form_version)
+    definition = _definitions.get(key)
+    if definition is None:
+        definition = build_definition(submission.definition)
+        _remember(_definitions, key, definition)
+    return definition
+
+
+def _layout(definition: FormDefinition) -> _Layout:
+    key = (definition.slug, definition.version)
+    layout = _layouts.get(key)
+    if layout is None:
+        repeat_of = {
+            c.name: r.id for r in definition.repeats.values() for c in _repeat_questions(definition, r)
+        }
+        handlers = {c.name: handler_for(c, definition) for _, c in definition.questions()}
+        layout = _Layout(
+            definition,
+            handlers,
+            repeat_of,
+            tuple(_build_columns(definition)),
+            tuple(_build_tables(definition)),
+        )
+        _remember(_layouts, key, layout)
+    return layout
+
+
+def question_handlers(definition: FormDefinition) -> Mapping[str, ComponentHandler]:
+    """The handler of every question of a definition (repeated ones included), by component name."""
+    return _layout(definition).handlers
+
+
+def _repeat_of_page(definition: FormDefinition) -> dict[str, Repeat]:
+    return {page_id: r for r in definition.repeats.values() for page_id in r.page_ids}
+
+
+def _item_label(repeat: Repeat, number: int) -> str:
+    name = str(repeat.item_name)
+    return f"{name[:1].upper()}{name[1:]} {number}"
+
+
+def _unique(columns: list[Column], labels: Mapping[str, str], prefixes: Mapping[str, str]) -> list[Column]:
+    """Headers made unique: a question sharing its header with another column gets its component
+    name added, "Name (applicantName)"; anything still repeated gets a number."""
+    counts = Counter(c.header for c in columns)
+    named = []
+    for column in columns:
+        if counts[column.header] > 1 and column.component is not None:
+            label = f"{labels[column.key]} ({column.component})"
+            column = replace(column, header=f"{prefixes.get(column.key, '')}{label}")
+        named.append(column)
+    seen: set[str] = set()
+    unique = []
+    for column in named:
+        header, number = column.header, 2
+        while header in seen:
+            header, number = f"{column.header} ({number})", number + 1
+        seen.add(header)
+        unique.append(column if header == column.header else replace(column, header=header))
+    return unique
+
+
+def columns(definition: FormDefinition) -> list[Column]:
+    """The columns of a one-row-per-submission export, derived from the definition only: the fixed
+    columns, then each question in page order (header: its short title, else its title, in English),
+    a repeat's questions numbered once per possible item up to its maximum ("Sett 1: Grid reference")."""
+    return list(_layout(definition).columns)
+
+
+def _build_columns(definition: FormDefinition) -> list[Column]:
+    result = [Column(header, name) for name, header in FIXED_COLUMNS]
+    labels: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    repeat_of = _repeat_of_page(definition)
+    done: set[str] = set()
+    for page in definition.pages:
+        repeat = repeat_of.get(page.id)
+        if repeat is None:
+            for component in page.questions:
+                labels[component.name] = component.label
+                result.append(Column(component.label, component.name, component.name))
+            continue
+        if repeat.id in done:
+            continue
+        done.add(repeat.id)
+        questions = _repeat_questions(definition, repeat)
+        for number in range(1, repeat.max_items + 1):
+            prefix = f"{_item_label(repeat, number)}: "
+            for component in questions:
+                column_key = f"{repeat.id}.{number}.{component.name}"
+                labels[column_key] = component.label
+                prefixes[column_key] = prefix
+                result.append(
+                    Column(f"{prefix}{component.label}", column_key, component.name, repeat.id, number)
+                )
+    return _unique(result, labels, prefixes)
+
+
+def _repeat_questions(definition: FormDefinition, repeat: Repeat) -> list[Component]:
+    return [
+        component
+        for page_id in repeat.page_ids
+        if (page := definition.page_by_id(page_id)) is not None
+        for component in page.questions
+    ]
+
+
+def repeat_tables(definition: FormDefinition) -> list[RepeatTable]:
+    """For each repeating section, the columns of its one-row-per-item table: Reference, Item number,
+    then the repeat's questions in page order."""
+    return list(_layout(definition).tables)
+
+
+def _build_tables(definition: FormDefinition) -> list[RepeatTable]:
+    tables = []
+    for repeat in definition.repeats.values():
+        result = [Column("Reference", "reference"), Column("Item number", "item")]
+        labels = {}
+        for component in _repeat_questions(definition, repeat):
+            labels[component.name] = component.label
+            result.append(Column(component.label, component.name, component.name, repeat.id))
+        tables.append(RepeatTable(repeat.id, str(repeat.title), tuple(_unique(result, labels, {}))))
+    return tables
+
+
+# -- rows --------------------------------------------------------------------------------------------
+def format_time(moment: datetime | None) -> str:
+    """A stored time in ISO 8601, UTC, to the second: '2024-05-01T09:30:00Z'."""
+    if moment is None:
+        return ""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def export_answer(handler: ComponentHandler | None, answer: Any) -> str:
+    """One answer as the text of a cell (not yet neutralised): the handler's export, file names for
+    uploads; empty when not answered or when the submission's version had no such question."""
+    if handler is None or answer is None:
+        return ""
+    try:
+        return handler.export(answer)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        # An answer the handler cannot read (stored by hand, or damaged) is still shown, not lost.
+        return str(answer)
+
+
+def _items(answers: Mapping[str, Any], repeat_id: str) -> list[Mapping[str, Any]]:
+    value = answers.get(repeat_id)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _fixed(submission: Submission, key: str) -> str:
+    if key == "reference":
+        return submission.reference
+    if key == "submittedAt":
+        return format_time(submission.submitted_at)
+    if key == "formVersion":
+        return submission.form_version
+    return submission.language or ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A column filled by one question's answer, exported by `handler` (None: not in that version)."""
+
+    name: str
+    handler: ComponentHandler | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A repeat's numbered columns: its questions once per item, up to `max_items` items."""
+
+    repeat_id: str
+    max_items: int
+    questions: tuple[_Answer, ...]
+
+
+_Plan = tuple["str | _Answer | _Block", ...]
+_plans: dict[tuple[str, str], dict[tuple[str, str], _Plan]] = {}
+
+
+def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
+    """How to fill `columns(definition)` from the answers of a submission made on `own`'s version,
+    worked out once per pair of versions: rows are then made without looking anything up by name."""
+    key = (definition.slug, definition.version)
+    own_key = (own.definition.slug, own.definition.version)
+    plans = _plans.get(key)
+    if plans is None:
+        plans = {}
+        _remember(_plans, key, plans)
+    plan = plans.get(own_key)
+    if plan is not None:
+        return plan
+    steps: list[str | _Answer | _Block] = []
+    blocks: set[str] = set()
+    for column in _layout(definition).columns:
+        name = column.component
+        if name is None:
+            steps.append(column.key)
+        elif column.repeat is None:
+            # A question that sat in a repeat in the submission's version has no single answer.
+            inside = name in own.repeat_of
+            steps.append(_Answer(name, None if inside else own.handlers.get(name)))
+        elif column.repeat not in blocks:
+            blocks.add(column.repeat)
+            questions = tuple(
+                _Answer(
+                    c.component,
+                    own.handlers.get(c.component) if own.repeat_of.get(c.component) == c.repeat else None,
+                )
+                for c in _layout(definition).columns
+                if c.repeat == column.repeat and c.item == 1 and c.component is not None
+            )
+            steps.append(_Block(column.repeat, definition.repeats[column.repeat].max_items, questions))
+    plan = tuple(steps)
+    if len(plans) >= DEFINITION_CACHE_SIZE:
+        plans.clear()
+    plans[own_key] = plan
+    return plan
+
+
+def submission_row(definition: FormDefinition, submission: Submission) -> list[str]:
+    """The cells of one submission under `columns(definition)`, each answer exported by the handler
+    of the submission's own definition version, matched by component name (and repeat id)."""
+    own = _layout(submission_definition(submission, definition))
+    answers = submission.answers or {}
+    row: list[str] = []
+    for step in _plan(definition, own):
+        if isinstance(step, _Answer):
+            answer = answers.get(step.name)
+            row.append("" if answer is None else neutralise(export_answer(step.handler, answer)))
+        elif isinstance(step, _Block):
+            items = _items(answers, step.repeat_id)[: step.max_items]
+            for item in items:
+                for question in step.questions:
+                    answer = item.get(question.name)
+                    row.append("" if answer is None else neutralise(export_answer(question.handler, answer)))
+            row.extend([""] * (len(step.questions) * (step.max_items - len(items))))
+        else:
+            row.append(neutralise(_fixed(submission, step)))
+    return row
+
+
+def _repeat_table(definition: FormDefinition, repeat_id: str) -> RepeatTable:
+    for table in repeat_tables(definition):
+        if table.repeat_id == repeat_id:
+            return table
+    raise KeyError(f"no repeat {repeat_id!r} in {definition.slug}")
+
+
+def repeat_rows(definition: FormDefinition, repeat_id: str, submission: Submission) -> list[list[str]]:
+    """The rows of one submission in the table of repeat `repeat_id`: one per item, in order (every item
+    is listed, even beyond the maximum of the definition the columns come from)."""
+    return _repeat_rows(_repeat_table(definition, repeat_id), definition, submission)
+
+
+def _repeat_rows(table: RepeatTable, definition: FormDefinition, submission: Submission) -> list[list[str]]:
+    own = _layout(submission_definition(submission, definition))
+    rows = []
+    for number, item in enumerate(_items(submission.answers or {}, table.repeat_id), start=1):
+        row = []
+        for column in table.columns:
+            name = column.component
+            if name is None:
+                text = submission.reference if column.key == "reference" else str(number)
+            elif own.repeat_of.get(name) != table.repeat_id:
+                text = ""
+            else:
+                text = export_answer(own.handlers.get(name), item.get(name))
+            row.append(neutralise(text))
+        rows.append(row)
+    return rows
+
+
+# -- CSV ---------------------------------------------------------------------------------------------
+class _LineWriter:
+    """csv.writer writes each row to this; the row's text is collected and handed on as one chunk."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
+def _chunks(header: Sequence[str], rows: Iterable[Sequence[str]], bom: bool) -> Iterator[str]:
+    line = _LineWriter()
+    writer = csv.writer(line, lineterminator=LINE_END)
+    writer.writerow([neutralise(h) for h in header])
+    yield (BOM if bom else "") + line.text
+    for row in rows:
+        writer.writerow(row)
+        yield line.text
+
+
+def csv_chunks(
+    definition: FormDefinition, submissions: Iterable[Submission], bom: bool = False
+) -> Iterator[str]:
+    """The one-row-per-submission CSV as text chunks (the header line, then a line per submission),
+    pulled from `submissions` one at a time: suited to a streamed HTTP response."""
+    header = [c.header for c in columns(definition)]
+    return _chunks(header, (submission_row(definition, s) for s in submissions), bom)
+
+
+def repeat_csv_chunks(
+    definition: FormDefinition, repeat_id: str, submissions: Iterable[Submission], bom: bool = False
+) -> Iterator[str]:
+    """The table of one repeat as CSV text chunks: the header line, then a line per item of each
+    submission, pulled from `submissions` one at a time."""
+    table = _repeat_table(definition, repeat_id)
+    rows = (row for s in submissions for row in _repeat_rows(table, definition, s))
+    return _chunks([c.header for c in table.columns], rows, bom)
+
+
+def _write(chunks: Iterator[str], out: TextIO) -> int:
+    out.write(next(chunks))  # the header line
+    rows = 0
+    for chunk in chunks:
+        out.write(chunk)
+        rows += 1
+    return rows
+
+
+def write_csv(
+    definition: FormDefinition, submissions: Iterable[Submission], out: TextIO, bom: bool = False
+) -> int:
+    """Write the one-row-per-submission CSV to `out` as the submissions arrive (never the whole file
+    in memory; `submissions` may be a generator). `bom` starts it with Excel's byte order mark.
+    Returns the number of submissions written."""
+    return _write(csv_chunks(definition, submissions, bom), out)
+
+
+def write_repeat_csv(
+    definition: FormDefinition,
+    repeat_id: str,
+    submissions: Iterable[Submission],
+    out: TextIO,
+    bom: bool = False,
+) -> int:
+    """Write the table of repeat `repeat_id` (a row per item) to `out`, streamed. Returns the number of
+    item rows written."""
+    return _write(repeat_csv_chunks(definition, repeat_id, submissions, bom), out)
+
+
+def answers_csv(submission: Submission) -> bytes:
+    """One submission as a CSV file for the team's email: its own definition's columns, a header line
+    and one row, UTF-8 with a byte order mark so that Excel opens it correctly, CRLF line ends."""
+    out = io.StringIO()
+    write_csv(submission_definition(submission), [submission], out, bom=True)
+    return out.getvalue().encode("utf-8")
