@@ -26,7 +26,7 @@ PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
 DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
 
-.PHONY: help install db run test-install test lint bench clean translations \
+.PHONY: help install db run worker test-install test lint bench clean translations \
         system-deps test-system-deps assets test-assets
 
 help: ## List the targets
@@ -39,6 +39,9 @@ db: install ## Apply the database migrations
 
 run: install db ## Serve the app on 127.0.0.1, port $PORT or 5000
 	$(VENV)/bin/forms-engine run --host 127.0.0.1 --port $${PORT:-5000}
+
+worker: install db ## Deliver submissions (emails, webhooks) until stopped: run beside `make run`
+	$(VENV)/bin/forms-engine worker
 
 test-install: install test-system-deps $(DEV_STAMP) test-assets ## Also Chromium, PostgreSQL, dev tools, axe-core
 

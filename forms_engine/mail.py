@@ -62,7 +62,15 @@ class OutgoingMail:
 
 
 class MailError(Exception):
-    """A message could not be sent (server unreachable, refused, timed out)."""
+    """A message could not be sent (server unreachable, refused, timed out).
+
+    `permanent` when sending it again cannot help (the server refused the recipient or the message
+    itself): the delivery worker then dead-letters the job at once instead of retrying for a day.
+    """
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class MailBackend(Protocol):
@@ -163,6 +171,11 @@ class SmtpBackend:
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise MailError(
+                f"SMTP {self.host}:{self.port}: recipient refused: {exc}", permanent=min(codes) >= 500
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:  # socket errors and timeouts are OSErrors
             raise MailError(f"SMTP {self.host}:{self.port}: {exc}") from exc
         log.info("mail: sent %s through %s:%s", message.template or "message", self.host, self.port)
@@ -263,7 +276,10 @@ class NotifyBackend:
         except InvalidResponse as exc:
             raise MailError(f"GOV.UK Notify: {exc.status_code} without the JSON answer expected") from exc
         except HTTPError as exc:
-            raise MailError(self._describe(exc)) from exc
+            status = exc.response.status_code if exc.response is not None else None
+            # Notify refusing the request itself (bad address, template, key) will refuse it again.
+            permanent = status is not None and 400 <= status < 500 and status != 429
+            raise MailError(self._describe(exc), permanent=permanent) from exc
         finally:
             client.request_session.close()
         log.info(
@@ -312,14 +328,16 @@ def notify_upload(attachment: Attachment) -> dict[str, Any]:
             allowed = ", ".join(sorted({e.upper() for e in NOTIFY_FILE_TYPES.values()}))
             raise MailError(
                 f"GOV.UK Notify cannot send the attachment {filename!r} ({attachment.content_type}): "
-                f"it sends only files of these types: {allowed}"
+                f"it sends only files of these types: {allowed}",
+                permanent=True,
             )
         # Notify shows the name to the recipient and needs the extension to serve the file.
         filename = f"{filename}.{NOTIFY_FILE_TYPES[content_type]}"
     if len(attachment.content) > NOTIFY_FILE_SIZE_LIMIT:
         raise MailError(
             f"GOV.UK Notify cannot send the attachment {filename!r}: it is {len(attachment.content):,} "
-            f"bytes, and Notify sends files of at most 2MB ({NOTIFY_FILE_SIZE_LIMIT:,} bytes)"
+            f"bytes, and Notify sends files of at most 2MB ({NOTIFY_FILE_SIZE_LIMIT:,} bytes)",
+            permanent=True,
         )
     try:
         upload: dict[str, Any] = prepare_upload(io.BytesIO(attachment.content), filename=filename)

@@ -21,6 +21,14 @@ class SmtpServer:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
+    #: Recipients refused with this reply (e.g. "550 5.1.1 No such mailbox").
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.recipients.append(list(envelope.rcpt_tos))

@@ -134,3 +134,16 @@ def test_an_unknown_mail_backend_fails_when_the_app_starts() -> None:
 
 def test_the_test_configuration_keeps_mail_in_memory(app: Flask) -> None:
     assert isinstance(mail_backend(app), MemoryBackend)
+
+
+@pytest.mark.parametrize(
+    ("reply", "permanent"), [("550 5.1.1 No such mailbox", True), ("451 4.3.0 Try later", False)]
+)
+def test_a_refused_recipient_says_whether_trying_again_could_help(reply: str, permanent: bool) -> None:
+    with running_smtp_server() as server:
+        server.refuse[RECEIPT.to] = reply
+        backend = SmtpBackend("127.0.0.1", server.port, SENDER, timeout=5)
+        with pytest.raises(MailError, match="recipient refused") as raised:
+            backend.send(RECEIPT)
+    assert raised.value.permanent is permanent
+    assert server.messages == []

@@ -211,6 +211,8 @@ def test_an_error_from_notify_raises_mail_error_with_its_status_and_message(
     with pytest.raises(MailError) as raised:
         backend_for(notify).send(CONFIRMATION)
     assert str(raised.value) == f"GOV.UK Notify answered {status}: {error}: {message}"
+    # Refusals of the request itself will not change by retrying; rate limits and outages will.
+    assert raised.value.permanent is (status in (400, 403))
     assert notify.emails == []
 
 
@@ -281,8 +283,9 @@ def test_an_attachment_notify_cannot_send_raises_mail_error_and_sends_nothing(
         template="submission-confirmation",
         personalisation=CONFIRMATION.personalisation,
     )
-    with pytest.raises(MailError, match=message):
+    with pytest.raises(MailError, match=message) as raised:
         backend_for(notify).send(mail)
+    assert raised.value.permanent
     assert notify.requests == 0
 
 

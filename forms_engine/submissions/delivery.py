@@ -185,7 +185,7 @@ def _send(message: OutgoingMail) -> None:
     try:
         send_mail(message)
     except MailError as exc:
-        raise DeliveryError(str(exc)) from exc
+        raise DeliveryError(str(exc), permanent=exc.permanent) from exc
 
 
 def payload_bytes(submission: Submission) -> bytes:
