@@ -480,3 +480,12 @@ def test_delivery_attempts_are_logged_with_the_worker_that_made_them(
         assert attempt.worker == worker.name
         assert attempt.outcome == "delivered" and attempt.detail == "HTTP 200"
         assert attempt.finished_at is not None
+
+
+@pytest.mark.parametrize("slug", ["schemas", "caseworker", "assets", "healthz"])
+def test_a_form_cannot_take_a_slug_the_service_uses_itself(slug: str) -> None:
+    from forms_engine.definitions.loader import validate_definition_data
+
+    data = json.loads((FORM_DEFINITIONS / f"{POULTRY}.json").read_text(encoding="utf-8"))
+    data["slug"] = slug
+    assert "$.slug" in [p.path for p in validate_definition_data(data)]

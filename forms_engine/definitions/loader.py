@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 RESERVED_PATHS = frozenset(
     {"/start", "/check-answers", "/confirmation", "/submit", "/assets", "/save", "/resume", "/repeat"}
 )
+#: Top-level paths the service uses itself: a form's slug may not take them.
+RESERVED_SLUGS = frozenset(
+    {"assets", "healthz", "readyz", "schemas", "caseworker", "designer", "reports", "static", "api", "admin"}
+)
 CHOICE_TYPES = frozenset({"RadiosField", "CheckboxesField", "SelectField"})
 #: Component names a page form cannot have: the CSRF field, the question page's buttons (`action`),
 #: and the attributes of the WTForms form class a page's fields become attributes of (a field called
@@ -246,6 +250,11 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
                     f"'{email}' is a {by_name[email]['type']}, not an EmailAddressField",
                 )
             )
+
+    if data.get("slug") in RESERVED_SLUGS:
+        problems.append(
+            Problem("$.slug", f"'{data['slug']}' is used by the service itself: choose another slug")
+        )
 
     webhook = data.get("deliveries", {}).get("webhook")
     if webhook is not None and not _webhook_url_allowed(webhook["url"]):
