@@ -9,11 +9,12 @@ rebuild); `make translations` refreshes them from the source.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -31,6 +32,8 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 #: Keywords that mark text for the catalogue, besides gettext's own (`_`, `gettext`, ...).
 EXTRA_KEYWORDS = {"N_": None, "translate": (1,)}
+#: Times shown to people (a receipt's "Submitted") are UK times, whatever the server's time zone.
+SERVICE_TIME_ZONE = ZoneInfo("Europe/London")
 
 
 def N_(message: str) -> str:
@@ -71,6 +74,25 @@ def format_date(value: date, language: str) -> str:
 def format_month_year(value: date, language: str) -> str:
     """'January 2024', 'Ionawr 2024'."""
     return babel_format_date(value, "MMMM y", locale=LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE]))
+
+
+def format_time(moment: datetime, language: str) -> str:
+    """GOV.UK style: '9am', '2:30pm', 'midday', 'midnight' ('2:30yp' in Welsh)."""
+    if moment.minute == 0 and moment.hour == 0:
+        return translate("midnight", language)
+    if moment.minute == 0 and moment.hour == 12:
+        return translate("midday", language)
+    hour = moment.hour % 12 or 12
+    clock = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
+    return clock + (translate("am", language) if moment.hour < 12 else translate("pm", language))
+
+
+def format_date_time(moment: datetime, language: str) -> str:
+    """A moment as UK date and time: '5 January 2024 at 2:30pm'. A naive datetime is taken as UTC."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SERVICE_TIME_ZONE)
+    return translate("{date} at {time}", language).format(
+        date=format_date(local.date(), language), time=format_time(local, language)
+    )
 
 
 @cache

@@ -215,16 +215,17 @@ class Journey:
     def first_page(self) -> CompiledPage:
         return self.pages[0]
 
-    def pages_on_path(self, answers: Answers) -> list[Step]:
+    def pages_on_path(self, answers: Answers, today: date | None = None) -> list[Step]:
         """Pages the user goes through given their answers, in order.
 
         A page with a condition is on the path only when it holds for the answers given on the path
         before it (answers left behind on pages no longer on the path do not count). An exit page
-        on the path ends it.
+        on the path ends it. Relative dates in conditions count from `today` (default: the real
+        today; a receipt passes the day the form was sent, so it reads the same later).
         """
         if not self.conditional:
             return list(self.steps)
-        today = date.today()
+        today = today or date.today()
         named = self.definition.conditions
         path: list[Step] = []
         taken: dict[str, Any] = {}
@@ -303,12 +304,14 @@ class Journey:
                 }
         return problems
 
-    def check_answer_sections(self, answers: Answers, language: str = "en") -> list[SectionRows]:
-        """Rows for check your answers, grouped by consecutive section."""
+    def check_answer_sections(
+        self, answers: Answers, language: str = "en", today: date | None = None
+    ) -> list[SectionRows]:
+        """Rows for check your answers, grouped by consecutive section (`today`: see pages_on_path)."""
         sections: list[SectionRows] = []
-        for page in self.pages_on_path(answers):
+        for page in self.pages_on_path(answers, today):
             if isinstance(page, RepeatSection):
-                sections.extend(self._repeat_rows(page, answers, language))
+                sections.extend(self._repeat_rows(page, answers, language, today))
                 continue
             title = self.definition.section_title(page.page)
             title_text = title.in_language(language) if title is not None else None
@@ -322,13 +325,15 @@ class Journey:
                 )
         return [s for s in sections if s.rows]
 
-    def _repeat_rows(self, section: RepeatSection, answers: Answers, language: str) -> list[SectionRows]:
+    def _repeat_rows(
+        self, section: RepeatSection, answers: Answers, language: str, today: date | None = None
+    ) -> list[SectionRows]:
         """One group of rows per item of a repeat, headed 'Sett 1', 'Sett 2'..."""
         groups = []
         name = section.repeat.item_name.in_language(language)
         for index, item in enumerate(section.items(answers)):
             rows = []
-            for page in section.item_pages(answers, index):
+            for page in section.item_pages(answers, index, today):
                 for handler in page.questions:
                     label = handler.component.short_title or handler.component.title
                     key = label.in_language(language) if label is not None else handler.name

@@ -58,11 +58,12 @@ class RepeatSection:
         own = items[index] if 0 <= index < len(items) else {}
         return {**answers, **own}
 
-    def item_pages(self, answers: Answers, index: int) -> list[CompiledPage]:
-        """The repeat's pages on the path for item `index` (pages can have conditions)."""
+    def item_pages(self, answers: Answers, index: int, today: date | None = None) -> list[CompiledPage]:
+        """The repeat's pages on the path for item `index` (pages can have conditions; relative
+        dates in them count from `today`, by default the real today)."""
         merged = self.item_answers(answers, index)
         named = self.definition.conditions
-        today = date.today()
+        today = today or date.today()
         return [
             page
             for page in self.pages

@@ -357,6 +357,29 @@ def confirmation(slug: str) -> ResponseLike:
     )
 
 
+@bp.get("/<slug>/confirmation/receipt.pdf")
+def receipt(slug: str) -> ResponseLike:
+    """The PDF receipt, only for the browser whose journey sent the form (anyone else: 404). Made
+    from the stored submission and its definition snapshot, never from the registry, so it stays
+    the same when the form's definition changes."""
+    from ..submissions.receipts import render_receipt  # WeasyPrint is heavy: load it when first needed
+
+    journey_id = session.get(SESSION_KEY, {}).get(slug)
+    state = db.session.get(JourneyState, journey_id) if journey_id else None
+    if state is None or state.form_slug != slug or not state.submission_reference:
+        abort(404)
+    submission = db.session.scalar(
+        select(Submission).where(
+            Submission.reference == state.submission_reference, Submission.journey_id == state.id
+        )
+    )
+    if submission is None:
+        abort(404)
+    response = _no_store(Response(render_receipt(submission), mimetype="application/pdf"))
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{submission.reference}.pdf"'
+    return response
+
+
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", page_title=title, message=message), status
 
