@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from .config import ROOT, Config
 from .content import render_markdown
 from .definitions.loader import FormRegistry
-from .extensions import csrf, db
+from .extensions import csrf, db, limiter
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -45,13 +45,15 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
-    from . import cli, mail, schemas_view, security
+    from . import caseworker, cli, mail, schemas_view, security
     from .runner import views
 
     mail.init_app(app)
     security.init_app(app)
     views.init_app(app)
+    caseworker.init_app(app)
     cli.init_app(app)
     schemas_view.init_app(app)
 

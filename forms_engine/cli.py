@@ -129,6 +129,7 @@ def forms_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .caseworker.commands import users_group
     from .submissions.commands import deliveries_group, worker_command
 
     for command in (
@@ -138,5 +139,6 @@ def init_app(app: Flask) -> None:
         forms_command,
         worker_command,
         deliveries_group,
+        users_group,
     ):
         app.cli.add_command(command)

@@ -86,6 +86,30 @@ class Config:
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 30))
     #: Seconds an idle worker waits before looking for due jobs again.
     WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", 5))
+    #: Caseworker area (/caseworker/): a signed-in session ends after CASEWORKER_IDLE_MINUTES without
+    #: a request, and CASEWORKER_ABSOLUTE_HOURS after sign-in whatever is done.
+    CASEWORKER_IDLE_MINUTES = float(os.environ.get("CASEWORKER_IDLE_MINUTES", 30))
+    CASEWORKER_ABSOLUTE_HOURS = float(os.environ.get("CASEWORKER_ABSOLUTE_HOURS", 12))
+    #: Consecutive failed sign-ins (wrong password or security code) that lock an account, and for
+    #: how long.
+    CASEWORKER_LOCKOUT_ATTEMPTS = int(os.environ.get("CASEWORKER_LOCKOUT_ATTEMPTS", 5))
+    CASEWORKER_LOCKOUT_MINUTES = float(os.environ.get("CASEWORKER_LOCKOUT_MINUTES", 15))
+    #: Roles that must use a security code (TOTP) from an authenticator app; others may choose to.
+    CASEWORKER_TOTP_REQUIRED_ROLES = os.environ.get("CASEWORKER_TOTP_REQUIRED_ROLES", "admin")
+    #: argon2id parameters for caseworker passwords (argon2-cffi's defaults, RFC 9106's low-memory
+    #: profile). A hash made with other parameters is redone at the account's next sign-in.
+    CASEWORKER_ARGON2_TIME_COST = int(os.environ.get("CASEWORKER_ARGON2_TIME_COST", 3))
+    CASEWORKER_ARGON2_MEMORY_KIB = int(os.environ.get("CASEWORKER_ARGON2_MEMORY_KIB", 65536))
+    CASEWORKER_ARGON2_PARALLELISM = int(os.environ.get("CASEWORKER_ARGON2_PARALLELISM", 4))
+    #: Rate limits on sending the sign-in and security code forms (Flask-Limiter notation, several
+    #: separated by ';'): per client IP address, and per account (the email address sent).
+    SIGN_IN_RATE_LIMIT_PER_IP = os.environ.get("SIGN_IN_RATE_LIMIT_PER_IP", "10 per minute;100 per hour")
+    SIGN_IN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
+        "SIGN_IN_RATE_LIMIT_PER_ACCOUNT", "10 per minute;50 per hour"
+    )
+    #: Where rate-limit counters are kept. memory:// is per process: with several gunicorn workers or
+    #: app instances, use a shared store the `limits` package supports (such as redis://).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 
 
 class TestConfig(Config):
@@ -96,3 +120,7 @@ class TestConfig(Config):
     #: Uploaded files in the test database, so tests never write into instance/.
     FILE_STORE = "database"
     MAIL_BACKEND = "memory"
+    #: Cheap password hashes, so the tests do not spend seconds hashing (still argon2id).
+    CASEWORKER_ARGON2_TIME_COST = 1
+    CASEWORKER_ARGON2_MEMORY_KIB = 8192
+    CASEWORKER_ARGON2_PARALLELISM = 1

@@ -6,6 +6,8 @@ from functools import cached_property
 
 from babel.support import NullTranslations
 from flask_babel import Babel, Domain, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -35,3 +37,5 @@ class CatalogueBabel(Babel):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 babel = CatalogueBabel()
+#: Rate limits (caseworker sign-in); counters kept where RATELIMIT_STORAGE_URI says.
+limiter = Limiter(key_func=get_remote_address)

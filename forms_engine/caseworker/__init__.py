@@ -1,0 +1,43 @@
+"""The caseworker area under /caseworker/: accounts, sign-in, and the audit log.
+
+The caseworker area is English only: its text is not marked for translation (so it stays out of the
+Welsh catalogue), and its pages are English whatever language a citizen chose in the same browser.
+Every page under /caseworker/ is sent with `Cache-Control: no-store`, and the same security headers as
+the rest of the site.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, request
+from werkzeug.wrappers import Response
+
+bp = Blueprint("caseworker", __name__, url_prefix="/caseworker")
+
+#: The service name in the caseworker area's header and page titles.
+SERVICE_NAME = "Defra forms – caseworking"  # noqa: RUF001 - GOV.UK's en dash
+PATH_PREFIX = "/caseworker/"
+
+
+def _in_caseworker_area() -> bool:
+    return request.path == PATH_PREFIX.rstrip("/") or request.path.startswith(PATH_PREFIX)
+
+
+def init_app(app: Flask) -> None:
+    from . import audit, auth, views_home, views_sign_in  # noqa: F401  (the views register on bp)
+
+    audit.init_app(app)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["current_caseworker"] = auth.current_user
+    app.jinja_env.globals["caseworker_service_name"] = SERVICE_NAME
+
+    @app.before_request
+    def _english_only() -> None:
+        # Runs after the runner's language choice: caseworker pages are always English.
+        if _in_caseworker_area():
+            g.language = "en"
+
+    @app.after_request
+    def _no_store(response: Response) -> Response:
+        if _in_caseworker_area():
+            response.headers["Cache-Control"] = "no-store"
+        return response
