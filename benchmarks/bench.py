@@ -5,7 +5,9 @@ Not a test: it asserts nothing, it measures. Run with `make bench` or `.venv/bin
 
 1. In-process, with no server running: time `load_definition(path)` (parse + JSON Schema + references +
    model) and the journey build (`Journey(definition)`, what `journey_for` does on a cache miss) for each
-   example form, median over N runs.
+   example form, median over N runs. Then the PDF receipt (`render_receipt`) of in-memory submissions
+   whose receipts have 2 and 5 pages (counted with pypdf): the process's first receipt, then each size
+   warm (a few untimed renders, then p50/p95 of N timed ones, wall clock and CPU time).
 2. Makes a temporary SQLite database, runs `forms-engine db upgrade` against it, and starts gunicorn on
    127.0.0.1 at a free port with `forms_engine:create_app()`; by default ONE sync worker, so the figures
    compare with references measured the same way (one sync worker on one core). CSRF stays on.
@@ -17,11 +19,13 @@ Not a test: it asserts nothing, it measures. Run with `make bench` or `.venv/bin
    After a warm-up, requests are timed for a fixed duration. Responses other than 2xx/3xx are errors;
    a status other than the one expected (e.g. a redirect instead of the page) is counted as unexpected.
 5. Optionally the GET scenarios again with wrk (if installed), which is written in C.
-6. Prints a table and writes benchmarks/results.json. gunicorn is stopped at the end, also on errors
+6. The first question page again at each concurrency, alone and then while another process renders
+   2-page receipts back to back (as a delivery worker would), at each niceness of --receipt-nice.
+7. Prints a table and writes benchmarks/results.json. gunicorn is stopped at the end, also on errors
    and on Ctrl-C. All traffic goes to 127.0.0.1.
 
-`--profile` instead profiles each scenario in-process through the Flask test client (cProfile) and
-prints the top functions.
+`--receipts-only` runs only the receipt parts (the receipts of 1, and 6). `--profile` instead profiles
+each scenario in-process through the Flask test client (cProfile) and prints the top functions.
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ DEFINITIONS = ROOT / "form_definitions"
 HOST = "127.0.0.1"
 TARGET_P95_MS = 25.0
 TARGET_CLIENTS = 20
+#: Receipt PDFs: sizes measured (pages) and the target for the 2-page one, warm.
+RECEIPT_PAGES = (2, 5)
+RECEIPT_TARGET_P50_MS = 60.0
+RECEIPT_TARGET_PAGES = 2
 CHOICE_TYPES = ("RadiosField", "CheckboxesField", "YesNoField")
 CSRF = re.compile(rb'name="csrf_token"\s+value="([^"]+)"')
 REQUEST_TIMEOUT = 15.0
@@ -645,6 +653,168 @@ def definition_timings(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def example_answers(definition: Any, items: int = 1) -> dict[str, Any]:
+    """Answers on the example path: each page's example answer, `items` items in each repeat."""
+    from forms_engine.journey import RepeatSection, journey_for
+    from forms_engine.journey.repeats import done_key
+
+    journey = journey_for(definition)
+    answers: dict[str, Any] = {}
+    for _ in range(len(journey.pages) + 1):
+        step = journey.first_incomplete_page(answers)
+        if step is None or step.page.exit:
+            break
+        if isinstance(step, RepeatSection):
+            item: dict[str, Any] = {}
+            for page in step.pages:
+                item.update(page.validate(page.example(), {**answers, **item}).answers)
+            answers[step.repeat.id] = [dict(item) for _ in range(items)]
+            answers[done_key(step.repeat.id)] = True
+        else:
+            result = step.validate(step.example(), answers)
+            if not result.is_valid:
+                raise BenchError(f"{definition.slug}/{step.page.id}: example answer refused: {result.errors}")
+            answers.update(result.answers)
+    return journey.answers_on_path(answers)
+
+
+def pdf_pages(pdf: bytes) -> int:
+    import pypdf
+
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def bench_submission(definition: Any, items: int = 1) -> Any:
+    """A Submission in memory (never stored) of `definition` with its example answers."""
+    from datetime import UTC, datetime
+
+    from forms_engine.submissions.models import Submission
+
+    return Submission(
+        reference="K7MP-3QXR-ZD4T",
+        journey_id="bench",
+        form_slug=definition.slug,
+        form_version=definition.version,
+        definition=dict(definition.source),
+        answers=example_answers(definition, items),
+        language="en",
+        submitted_at=datetime(2026, 11, 22, 10, 30, tzinfo=UTC),
+    )
+
+
+def receipt_submission(pages: int) -> tuple[Any, str]:
+    """A submission whose receipt has exactly `pages` pages (counted with pypdf): an example form
+    with its example answers, a repeat given more items until the answers fill the pages.
+    Returns it and a description."""
+    from forms_engine.definitions.loader import load_definition
+    from forms_engine.submissions.receipts import render_receipt
+
+    for path in sorted(DEFINITIONS.glob("*.json")):
+        definition = load_definition(path)
+        for items in range(1, 41 if definition.repeats else 2):
+            submission = bench_submission(definition, items)
+            got = pdf_pages(render_receipt(submission))
+            if got == pages:
+                repeats = f", {items} item(s) in its repeat" if definition.repeats else ""
+                return submission, f"{definition.slug}, example answers{repeats}"
+            if got > pages:
+                break
+    raise BenchError(f"no example form fills a receipt of exactly {pages} pages")
+
+
+def receipt_timings(runs: int, warmup: int) -> list[dict[str, Any]]:
+    """render_receipt in this process: the first call (stylesheet parsed, fonts loaded), then each
+    size warm: `warmup` renders, then `runs` timed ones (wall clock and this process's CPU time)."""
+    from forms_engine.definitions.loader import load_definition
+    from forms_engine.submissions.receipts import render_receipt
+
+    first = bench_submission(load_definition(sorted(DEFINITIONS.glob("*.json"))[0]))
+    t0 = time.perf_counter()
+    render_receipt(first)
+    first_ms = (time.perf_counter() - t0) * 1000
+    rows: list[dict[str, Any]] = []
+    for pages in RECEIPT_PAGES:
+        submission, description = receipt_submission(pages)
+        for _ in range(warmup):
+            render_receipt(submission)
+        wall: list[float] = []
+        cpu: list[float] = []
+        pdf = b""
+        for _ in range(runs):
+            w0, c0 = time.perf_counter(), time.process_time()
+            pdf = render_receipt(submission)
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - w0) * 1000)
+        wall.sort()
+        cpu.sort()
+        rows.append(
+            {
+                "pages": pdf_pages(pdf),
+                "submission": description,
+                "bytes": len(pdf),
+                "runs": runs,
+                "warmup": warmup,
+                "p50_ms": percentile(wall, 50),
+                "p95_ms": percentile(wall, 95),
+                "min_ms": wall[0],
+                "cpu_p50_ms": percentile(cpu, 50),
+                "cpu_p95_ms": percentile(cpu, 95),
+                "first_receipt_of_process_ms": first_ms,
+            }
+        )
+    return rows
+
+
+def receipt_loop(pages: int, nice: int) -> int:
+    """`--receipt-loop`: render one receipt after another until SIGTERM, as a delivery worker busy
+    with receipts would; prints how many it made. Runs in its own process, beside gunicorn."""
+    from forms_engine.submissions.receipts import render_receipt
+
+    if nice:
+        os.nice(nice)
+    submission, _ = receipt_submission(pages)
+    render_receipt(submission)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    print("ready", flush=True)
+    count, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while not stop.is_set():
+        render_receipt(submission)
+        count += 1
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"receipts": count, "seconds": seconds, "cpu_seconds": cpu}), flush=True)
+    return 0
+
+
+@contextlib.contextmanager
+def receipts_rendering(env: dict[str, str], nice: int) -> Iterator[dict[str, Any]]:
+    """A separate process rendering 2-page receipts back to back while the block runs; afterwards
+    the dict holds how many it made."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--receipt-loop", str(RECEIPT_TARGET_PAGES)]
+    command += ["--receipt-nice", str(nice)]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    stats: dict[str, Any] = {"nice": nice}
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise BenchError("the receipt process did not start")
+        yield stats
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate(timeout=5)
+        last = (out or "").strip().splitlines()
+        if last:
+            with contextlib.suppress(ValueError):
+                stats.update(json.loads(last[-1]))
+
+
 def form_under_test(slug: str | None) -> Form:
     from forms_engine.definitions.loader import load_definition
     from forms_engine.journey import journey_for
@@ -895,6 +1065,51 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def receipt_table(rows: list[dict[str, Any]]) -> str:
+    header = (
+        f"{'receipt':<10} {'p50 ms':>7} {'p95 ms':>7} {'min ms':>7} {'CPU p50':>8} {'CPU p95':>8} "
+        f"{'kB':>5}  submission"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{str(r['pages']) + ' pages':<10} {fmt(r['p50_ms']):>7} {fmt(r['p95_ms']):>7} "
+            f"{fmt(r['min_ms']):>7} {fmt(r['cpu_p50_ms']):>8} {fmt(r['cpu_p95_ms']):>8} "
+            f"{r['bytes'] / 1024:>5.0f}  {r['submission']}"
+        )
+    if rows:
+        lines.append(
+            f"(warm: {rows[0]['warmup']} renders first, then {rows[0]['runs']} timed; the first receipt of "
+            f"the process took {fmt(rows[0]['first_receipt_of_process_ms'])} ms)"
+        )
+    return "\n".join(lines)
+
+
+def concurrency_table(rows: list[dict[str, Any]]) -> str:
+    nices = [w["nice"] for w in rows[0]["with"]] if rows else []
+    header = f"{'clients':>7} {'page p95 ms, no receipts':>25}" + "".join(
+        f" {f'p95 ms, receipts (nice {n})':>27} {'receipts/s':>10}" for n in nices
+    )
+    lines = ["GET question page while another process renders 2-page receipts", header, "-" * len(header)]
+    for r in rows:
+        line = f"{r['clients']:>7} {fmt(r['p95_alone_ms']):>25}"
+        for w in r["with"]:
+            line += f" {fmt(w['p95_ms']):>27} {fmt(w['receipts_per_s']):>10}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def receipt_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    row = next((r for r in rows if r["pages"] == RECEIPT_TARGET_PAGES), None)
+    p50 = row["p50_ms"] if row else None
+    return {
+        "metric": f"{RECEIPT_TARGET_PAGES}-page receipt p50, warm",
+        "limit_ms": RECEIPT_TARGET_P50_MS,
+        "p50_ms": p50,
+        "met": None if p50 is None else p50 <= RECEIPT_TARGET_P50_MS,
+    }
+
+
 NOISE_CORES = 0.25
 
 
@@ -960,12 +1175,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="profile each scenario in-process (Flask test client, cProfile) instead of benchmarking",
     )
     parser.add_argument("--profile-requests", type=int, default=300)
+    parser.add_argument(
+        "--receipt-runs", type=int, default=30, help="timed renders of each receipt size (default 30)"
+    )
+    parser.add_argument(
+        "--receipt-warmup", type=int, default=5, help="untimed renders of each receipt size first (default 5)"
+    )
+    parser.add_argument(
+        "--receipt-nice",
+        default="0,19",
+        help="niceness of the process rendering receipts beside gunicorn, one run per value (default 0,19)",
+    )
+    parser.add_argument(
+        "--receipts-only",
+        action="store_true",
+        help="only the receipt timings and the question page with and without receipts being rendered",
+    )
+    parser.add_argument("--no-receipts", action="store_true", help="skip everything about receipts")
+    # Internal: the process that renders receipts beside gunicorn.
+    parser.add_argument("--receipt-loop", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.receipt_loop:
+        return receipt_loop(args.receipt_loop, int(args.receipt_nice))
     clients_levels = sorted({int(x) for x in args.clients.split(",") if x.strip()})
+    nice_levels = [int(x) for x in args.receipt_nice.split(",") if x.strip()]
     worker_class = args.worker_class or ("gthread" if args.threads > 1 else "sync")
 
     def terminate(signum: int, frame: Any) -> None:
@@ -993,10 +1230,23 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         started = time.time()
-        print(f"In-process: load_definition and journey build, median of {args.runs} runs", flush=True)
-        if args.wait_idle:
-            wait_for_quiet(args.wait_idle)
-        definitions = definition_timings(args.runs)
+        definitions: list[dict[str, Any]] = []
+        if not args.receipts_only:
+            print(f"In-process: load_definition and journey build, median of {args.runs} runs", flush=True)
+            if args.wait_idle:
+                wait_for_quiet(args.wait_idle)
+            definitions = definition_timings(args.runs)
+        receipt_rows: list[dict[str, Any]] = []
+        if not args.no_receipts:
+            print(
+                f"In-process: receipt PDFs of {' and '.join(map(str, RECEIPT_PAGES))} pages, "
+                f"{args.receipt_warmup} warm-up + {args.receipt_runs} timed renders each",
+                flush=True,
+            )
+            if args.wait_idle:
+                wait_for_quiet(args.wait_idle)
+            receipt_rows = receipt_timings(args.receipt_runs, args.receipt_warmup)
+            print(receipt_table(receipt_rows), flush=True)
         form = form_under_test(args.form)
         plan = scenarios(form)  # counted here; made again once the choice page is known
         wrk = shutil.which("wrk") if args.wrk != "no" else None
@@ -1004,6 +1254,8 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError("--wrk yes, but wrk is not installed (apt-get install wrk)")
         runs = (len(plan) + 1 + (not args.no_baseline)) * len(clients_levels)
         runs += sum(s.wrk for s in plan) * len(clients_levels) if wrk else 0
+        runs = 0 if args.receipts_only else runs
+        runs += 0 if args.no_receipts else (1 + len(nice_levels)) * len(clients_levels)
         print(
             f"HTTP: {runs} runs of {args.warmup:g} s warm-up + {args.duration:g} s, "
             f"about {runs * (args.warmup + args.duration) / 60:.1f} min",
@@ -1035,23 +1287,32 @@ def main(argv: list[str] | None = None) -> int:
             ]
 
         def record(
-            name: str, method: str, path: str, tool: str, n: int, run: Callable[[], dict[str, Any]]
-        ) -> None:
-            """One measured run; with --wait-idle, waits for a quiet machine and redoes noisy runs."""
+            name: str,
+            method: str,
+            path: str,
+            tool: str,
+            n: int,
+            run: Callable[[], dict[str, Any]],
+            busy_on_purpose: bool = False,
+        ) -> Result:
+            """One measured run; with --wait-idle, waits for a quiet machine and redoes noisy runs
+            (not when the machine is `busy_on_purpose`: receipts being rendered beside it)."""
+            quiet = args.wait_idle and not busy_on_purpose
             for attempt in range(args.retries + 1):
-                if args.wait_idle:
+                if quiet:
                     wait_for_quiet(args.wait_idle)
                 data = run()
                 result = Result(
                     name, method, path, tool, n, data.get("duration_s", args.duration), **_result_fields(data)
                 )
-                if not (args.wait_idle and noisy(result) and attempt < args.retries):
+                if not (quiet and noisy(result) and attempt < args.retries):
                     break
                 print(f"(noisy: {result.other_cpu_cores:.2f} cores used by others; again)", flush=True)
             if data.get("first_error"):
                 errors.append(f"{name} @{n} {tool}: {data['first_error']}")
             results.append(result)
             print(table(results[-1:]).splitlines()[-1], flush=True)
+            return result
 
         def measure_plain(name: str, port: int, probe: Callable[[], float] | None) -> None:
             """GET / from 1, 10, 20 fresh clients (no cookies, no journey)."""
@@ -1069,14 +1330,15 @@ def main(argv: list[str] | None = None) -> int:
                     client.close()
 
         # 1. The client alone, against a stub answering at once with a page-sized body.
-        port = free_port()
+        port = free_port() if not args.receipts_only else 0
         stub = [sys.executable, "-c", STUB_SERVER, str(port), "12000"]
         stub.append("keep" if worker_class != "sync" else "close")
-        with running(stub, env, port, "/") as stub_pid:
-            measure_plain("client ceiling (stub server, 12 kB)", port, lambda: process_tree_cpu(stub_pid))
+        if not args.receipts_only:
+            with running(stub, env, port, "/") as stub_pid:
+                measure_plain("client ceiling (stub server, 12 kB)", port, lambda: process_tree_cpu(stub_pid))
 
         # 2. Bare Flask under the same gunicorn settings: compares this machine with the reference.
-        if not args.no_baseline:
+        if not (args.no_baseline or args.receipts_only):
             Path(tmp, "bare_flask.py").write_text(BARE_FLASK)
             port = free_port()
             bare = gunicorn("bare_flask:app", port, "bare.log")
@@ -1099,7 +1361,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 explorer.close()
             plan = scenarios(form)
-            for scenario in plan:
+            for scenario in [] if args.receipts_only else plan:
                 pool = [Client(port) for _ in range(max_clients)]
                 try:
                     for client in pool:
@@ -1142,6 +1404,54 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     for client in pool:
                         client.close()
+            # 4. The first question page again, alone and then while another process renders
+            # receipts back to back (as a delivery worker would): receipts are not on the request
+            # path, but they share the machine.
+            concurrent: list[dict[str, Any]] = []
+            if not args.no_receipts:
+                page = next(s for s in plan if s.question_page)
+                pool = [Client(port) for _ in range(max_clients)]
+                try:
+                    for client in pool:
+                        page.prepare(client)
+
+                    def load(p: list[Client], s: Scenario = page) -> dict[str, Any]:
+                        return run_load(
+                            p, s.method, s.path, None, s.expect, args.warmup, args.duration, probe
+                        )
+
+                    for n in clients_levels:
+                        alone = record(
+                            f"{page.name} [no receipts]",
+                            "GET",
+                            page.path,
+                            "py",
+                            n,
+                            lambda p=pool[:n]: load(p),
+                        )
+                        row: dict[str, Any] = {"clients": n, "p95_alone_ms": alone.p95_ms, "with": []}
+                        for nice in nice_levels:
+                            if args.wait_idle:
+                                wait_for_quiet(args.wait_idle)
+                            with receipts_rendering(env, nice) as stats:
+                                busy = record(
+                                    f"{page.name} [receipts rendering, nice {nice}]",
+                                    "GET",
+                                    page.path,
+                                    "py",
+                                    n,
+                                    lambda p=pool[:n]: load(p),
+                                    busy_on_purpose=True,
+                                )
+                            rate = stats["receipts"] / stats["seconds"] if stats.get("seconds") else None
+                            row["with"].append({"nice": nice, "p95_ms": busy.p95_ms, "receipts_per_s": rate})
+                        concurrent.append(row)
+                except BenchError as exc:
+                    errors.append(f"receipts beside the question page: {exc}")
+                    print(f"!! receipts beside the question page: {exc}", file=sys.stderr, flush=True)
+                finally:
+                    for client in pool:
+                        client.close()
             log = Path(f"{tmp}/gunicorn.log").read_text(errors="replace")
 
         target_rows = [
@@ -1163,20 +1473,34 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(table(results))
-        print()
-        print(
-            f"{'definition':<42} {'pages':>5} {'load ms':>8} {'1st load':>8} "
-            f"{'journey ms':>10} {'journey_for hit us':>18}"
-        )
+        if definitions:
+            print()
+            print(
+                f"{'definition':<42} {'pages':>5} {'load ms':>8} {'1st load':>8} "
+                f"{'journey ms':>10} {'journey_for hit us':>18}"
+            )
         for d in definitions:
             print(
                 f"{d['file']:<42} {d['pages']:>5} {d['load_median_ms']:>8.2f} "
                 f"{d['load_first_ms']:>8.1f} {d['journey_build_median_ms']:>10.2f} "
                 f"{d['journey_for_hit_median_us']:>18.2f}"
             )
+        receipt_target = receipt_verdict(receipt_rows)
+        if receipt_rows:
+            print()
+            print(receipt_table(receipt_rows))
+        if concurrent:
+            print()
+            print(concurrency_table(concurrent))
         print()
         verdict = "not measured" if worst is None else "MET" if target["met"] else "NOT MET"
-        print(f"Target: {target['metric']} <= {TARGET_P95_MS:g} ms: {verdict} (worst {fmt(worst)} ms)")
+        if worst is not None or not args.receipts_only:
+            print(f"Target: {target['metric']} <= {TARGET_P95_MS:g} ms: {verdict} (worst {fmt(worst)} ms)")
+        if receipt_target["p50_ms"] is not None:
+            print(
+                f"Target: {receipt_target['metric']} <= {RECEIPT_TARGET_P50_MS:g} ms: "
+                f"{'MET' if receipt_target['met'] else 'NOT MET'} ({fmt(receipt_target['p50_ms'])} ms)"
+            )
         for line in errors:
             print(f"error: {line}")
         if log.strip():
@@ -1208,6 +1532,11 @@ def main(argv: list[str] | None = None) -> int:
             "http": [asdict(r) for r in results],
             "definitions": definitions,
             "target": target,
+            "receipts": {
+                "timings": receipt_rows,
+                "target": receipt_target,
+                "beside_question_page": concurrent,
+            },
             "errors": errors,
         }
         args.output.write_text(json.dumps(report, indent=2) + "\n")
