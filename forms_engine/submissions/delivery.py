@@ -19,11 +19,12 @@ import requests
 from flask import current_app
 from sqlalchemy import select
 
-from ..definitions.model import Contact, FormDefinition, build_definition
+from ..definitions.model import Contact, FormDefinition
 from ..extensions import db
 from ..i18n import N_, translate
 from ..mail import Attachment, MailError, OutgoingMail, send_mail
 from . import outbox
+from .export import answers_csv, submission_definition
 from .models import DeliveryJob, Submission, UploadedFile, as_utc
 
 SIGNATURE_HEADER = "X-Forms-Engine-Signature"
@@ -70,15 +71,9 @@ def deliver(job: DeliveryJob, submission: Submission) -> str:
     return function(job, submission)
 
 
-_definitions: dict[tuple[str, str], FormDefinition] = {}
-
-
 def stored_definition(submission: Submission) -> FormDefinition:
     """The definition the submission was made with, from its own snapshot."""
-    key = (submission.form_slug, submission.form_version)
-    if key not in _definitions:
-        _definitions[key] = build_definition(submission.definition)
-    return _definitions[key]
+    return submission_definition(submission)
 
 
 def _receipt(submission: Submission) -> Attachment:
@@ -146,8 +141,6 @@ def send_confirmation(job: DeliveryJob, submission: Submission) -> str:
 @deliverer(outbox.TEAM_EMAIL)
 def send_to_team(job: DeliveryJob, submission: Submission) -> str:
     """The processing team's email: the receipt and a CSV of the answers."""
-    from .export import answers_csv
-
     definition = stored_definition(submission)
     title = definition.title.in_language("en")
     submitted = as_utc(submission.submitted_at).strftime("%Y-%m-%d %H:%M:%S UTC")
