@@ -47,6 +47,7 @@ def definitions_folder(tmp_path: Path, deliveries: dict[str, Any], applicant_ema
     folder = tmp_path / "definitions"
     folder.mkdir(exist_ok=True)
     data = json.loads((FORM_DEFINITIONS / f"{POULTRY}.json").read_text(encoding="utf-8"))
+    data.pop("deliveries", None)
     if deliveries:
         data["deliveries"] = deliveries
     if not applicant_email:
@@ -69,9 +70,11 @@ def delivery_app(database_url: str, folder: Path, smtp_port: int | None = None, 
     return make_app(database_url, **settings)
 
 
-def send_poultry_form(app: Flask) -> str:
-    """Complete and send the poultry form as a citizen; its reference."""
+def send_poultry_form(app: Flask, language: str = "en") -> str:
+    """Complete and send the poultry form as a citizen (in `language`); its reference."""
     client = BrowserClient(app)
+    if language != "en":
+        client.get(f"/{POULTRY}/?lang={language}")
     definition = form_registry(app).get(POULTRY)
     assert definition is not None
     walk_to_check_answers(client, definition)
@@ -430,6 +433,7 @@ def test_a_form_without_an_email_answer_or_deliveries_queues_nothing(tmp_path: P
     folder.mkdir()
     data = json.loads((FORM_DEFINITIONS / f"{POULTRY}.json").read_text(encoding="utf-8"))
     del data["confirmationEmailComponent"]
+    del data["deliveries"]
     (folder / f"{POULTRY}.json").write_text(json.dumps(data), encoding="utf-8")
     app = delivery_app(f"sqlite:///{tmp_path / 'db.sqlite'}", folder)
     reference = send_poultry_form(app)
@@ -489,3 +493,22 @@ def test_a_form_cannot_take_a_slug_the_service_uses_itself(slug: str) -> None:
     data = json.loads((FORM_DEFINITIONS / f"{POULTRY}.json").read_text(encoding="utf-8"))
     data["slug"] = slug
     assert "$.slug" in [p.path for p in validate_definition_data(data)]
+
+
+def test_a_form_sent_in_welsh_gets_its_confirmation_email_and_receipt_in_welsh(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    folder = definitions_folder(tmp_path, {})
+    app = delivery_app(f"sqlite:///{tmp_path / 'db.sqlite'}", folder, smtp_port=smtp.port)
+    reference = send_poultry_form(app, language="cy")
+    with app.app_context():
+        assert db.session.scalars(select(Submission.language)).one() == "cy"
+    run_worker(app)
+    [message] = smtp.messages
+    assert message["Subject"].startswith("Mae eich ffurflen wedi’i hanfon: ")
+    body = message.get_body(("plain",)).get_content()
+    assert f"Eich cyfeirnod yw {reference}" in body
+    assert "Beth sy’n digwydd nesaf" in body
+    [receipt] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = pdf_text(receipt.get_content())
+    assert reference in text and "Eich cyfeirnod" in text

@@ -34,9 +34,9 @@ PAYLOAD_CONTENT_TYPE = "application/json"
 #: HTTP answers worth trying again after; any other 4xx means the request itself is refused.
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 423, 425, 429})
 
-CONFIRMATION_SUBJECT = N_("Your form has been sent: %(form)s")
+CONFIRMATION_SUBJECT = N_("Your form has been sent: {form}")
 CONFIRMATION_SENT = N_("We have received your form.")
-REFERENCE_LABEL = N_("Your reference number is %(reference)s")
+REFERENCE_LABEL = N_("Your reference number is {reference}")
 KEEP_REFERENCE = N_("Keep your reference number. You will need it if you contact us about this form.")
 WHAT_HAPPENS_NEXT = N_("What happens next")
 CONTACT_US = N_("Contact us")
@@ -103,7 +103,7 @@ def send_confirmation(job: DeliveryJob, submission: Submission) -> str:
     language = submission.language
 
     def t(message: str, **values: str) -> str:
-        return translate(message, language) % values if values else translate(message, language)
+        return translate(message, language).format(**values)
 
     title = definition.title.in_language(language)
     next_steps = definition.service.what_happens_next.in_language(language)
