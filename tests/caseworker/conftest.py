@@ -105,6 +105,14 @@ def sign_in(
     return client.post("/caseworker/sign-in", {"email": email, "password": password}, **kwargs)
 
 
+def sign_out(client: BrowserClient) -> Page:
+    """Press Sign out on the landing page; the response to the POST."""
+    client.get("/caseworker/")
+    response = client.post("/caseworker/sign-out")
+    assert response.status == 302, response.status
+    return response
+
+
 def enter_code(
     client: BrowserClient, secret: str, moment: datetime, path: str = "/caseworker/sign-in/security-code"
 ) -> Page:

@@ -25,6 +25,7 @@ from .conftest import (
     load_user,
     session_cookie,
     sign_in,
+    sign_out,
     title,
 )
 
@@ -190,7 +191,7 @@ def test_a_successful_sign_in_clears_the_count_of_failures(cw_app: Flask, frozen
         sign_in(client, password="wrong password!")
     assert location(sign_in(client)) == "/caseworker/"
     assert load_user(cw_app, user_id).failed_sign_ins == 0
-    client.post("/caseworker/sign-out")
+    sign_out(client)
     for _ in range(4):
         sign_in(client, password="wrong password!")
     assert load_user(cw_app, user_id).locked_until is None
