@@ -506,3 +506,10 @@ def test_passwords_are_never_logged_or_recorded(cw_app: Flask, caplog: pytest.Lo
     for secret in ("Wrong-But-Close-Password-1", "Unknown-Account-Password-2", PASSWORD):
         assert secret not in caplog.text
         assert secret not in str(audit_events(cw_app))
+
+
+def test_caseworker_pages_have_no_language_switcher(cw_app: Flask, cw_client: BrowserClient) -> None:
+    create_user(cw_app)
+    assert cw_client.get(SIGN_IN).soup.select_one(".app-language-switcher") is None
+    sign_in(cw_client)
+    assert cw_client.get("/caseworker/").soup.select_one(".app-language-switcher") is None

@@ -1,0 +1,168 @@
+"""The caseworker sign-in pages in Chromium: axe-core (WCAG 2.2 AA and best-practice tags, no rule
+disabled) on every page and state (sign-in, its errors and notices, security code, authenticator
+set-up, too many attempts, the landing page with and without a success banner), the whole sign-in
+with JavaScript off, and GOV.UK Frontend's JavaScript under the CSP.
+
+Accounts are made straight in the live server's database, one per test (failed sign-ins count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from forms_engine.caseworker import clock, totp
+from forms_engine.extensions import limiter
+from tests.caseworker.conftest import PASSWORD, create_user
+
+from .conftest import LiveServer, path_of
+from .test_accessibility import AxeChecker
+
+pytestmark = pytest.mark.browser
+
+SUBMIT = "main form button[type=submit]"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture
+def axe(axe_source: str) -> AxeChecker:
+    return AxeChecker(axe_source)
+
+
+@pytest.fixture
+def fresh_rate_limits(live_server: LiveServer) -> Iterator[None]:
+    """Rate-limit counters and settings as new, before and after the test."""
+    kept = live_server.app.config["SIGN_IN_RATE_LIMIT_PER_IP"]
+    limiter.reset()
+    yield
+    live_server.app.config["SIGN_IN_RATE_LIMIT_PER_IP"] = kept
+    limiter.reset()
+
+
+def press(page: Any, selector: str = SUBMIT) -> Any:
+    with page.expect_navigation() as navigation:
+        page.click(selector)
+    return navigation.value
+
+
+def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
+    page.goto("/caseworker/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    press(page)
+
+
+def secret_on(page: Any) -> str:
+    return str(page.locator("#secret-key").text_content()).strip().replace(" ", "")
+
+
+def test_every_sign_in_page_has_no_accessibility_violations(
+    live_server: LiveServer, new_context: Callable[..., Any], axe: AxeChecker, fresh_rate_limits: None
+) -> None:
+    create_user(live_server.app, email="axe-admin@example.gov.uk", role="admin", organisation=None)
+    create_user(live_server.app, email="axe-coded@example.gov.uk", totp_secret=SECRET)
+    create_user(live_server.app, email="axe-caseworker@example.gov.uk")
+    page = new_context(bypass_csp=True).new_page()
+
+    page.goto("/caseworker/sign-in")
+    axe.check(page, "sign in")
+    press(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, "sign in (nothing entered)")
+    sign_in(page, "axe-admin@example.gov.uk", "not the password at all")
+    assert page.title().startswith("Error: ")
+    axe.check(page, "sign in (failed)")
+
+    # An admin without an app sets one up.
+    sign_in(page, "axe-admin@example.gov.uk")
+    assert path_of(page) == "/caseworker/sign-in/set-up-authenticator"
+    axe.check(page, "set up an authenticator app")
+    page.click("main details summary")
+    axe.check(page, "set up an authenticator app (key shown)")
+    press(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, "set up an authenticator app (no code)")
+    page.fill("#code", totp.code_at(secret_on(page), clock.now()))
+    press(page)
+    assert path_of(page) == "/caseworker/"
+    axe.check(page, "landing page")
+    press(page, "main form button[type=submit]")  # Sign out
+    assert path_of(page) == "/caseworker/sign-in?reason=signed-out"
+    assert page.locator(".govuk-notification-banner").count() == 1
+    axe.check(page, "signed out notice")
+    page.goto("/caseworker/sign-in?reason=idle&next=/caseworker/")
+    axe.check(page, "timed out notice")
+
+    # A caseworker with an app enters a code.
+    sign_in(page, "axe-coded@example.gov.uk")
+    assert path_of(page) == "/caseworker/sign-in/security-code"
+    axe.check(page, "security code")
+    page.fill("#code", "12")
+    press(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, "security code (wrong format)")
+    page.fill("#code", totp.code_at(SECRET, clock.now()))
+    press(page)
+    assert path_of(page) == "/caseworker/"
+    press(page, "main form button[type=submit]")
+
+    # A caseworker chooses to use an app: the landing page then has a success banner.
+    sign_in(page, "axe-caseworker@example.gov.uk")
+    press(page, "main a[href='/caseworker/authenticator']")
+    axe.check(page, "set up an authenticator app (chosen)")
+    page.fill("#code", totp.code_at(secret_on(page), clock.now()))
+    press(page)
+    assert page.locator(".govuk-notification-banner--success").count() == 1
+    axe.check(page, "landing page (app set up)")
+    press(page, "main form button[type=submit]")
+
+    # Too many attempts.
+    live_server.app.config["SIGN_IN_RATE_LIMIT_PER_IP"] = "1 per minute"
+    sign_in(page, "axe-nobody@example.gov.uk", "whatever it is")
+    page.goto("/caseworker/sign-in")
+    page.fill("#email", "axe-nobody@example.gov.uk")
+    page.fill("#password", "whatever it is")
+    assert press(page).status == 429
+    assert page.locator("h1").inner_text() == "Sorry, you have tried too many times"
+    axe.check(page, "too many attempts")
+    axe.assert_clean()
+
+
+def test_signing_in_with_a_security_code_works_without_javascript(
+    live_server: LiveServer, new_context: Callable[..., Any], fresh_rate_limits: None
+) -> None:
+    create_user(live_server.app, email="nojs-admin@example.gov.uk", role="admin", organisation=None)
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in(page, "nojs-admin@example.gov.uk")
+    assert "js-enabled" not in (page.locator("body").get_attribute("class") or "")
+    assert path_of(page) == "/caseworker/sign-in/set-up-authenticator"
+    page.click("main details summary")  # <details> opens without JavaScript
+    secret = secret_on(page)
+    page.fill("#code", totp.code_at(secret, clock.now()))
+    press(page)
+    assert path_of(page) == "/caseworker/"
+    assert "nojs-admin@example.gov.uk" in page.locator("#signed-in-as").inner_text()
+    press(page, ".govuk-service-navigation form button[type=submit]")  # Sign out in the header
+    assert path_of(page) == "/caseworker/sign-in?reason=signed-out"
+    page.goto("/caseworker/")
+    assert path_of(page) == "/caseworker/sign-in?next=/caseworker/"
+
+
+def test_gov_uk_frontend_javascript_runs_on_the_sign_in_page_under_the_csp(
+    new_context: Callable[..., Any],
+) -> None:
+    page = new_context().new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/caseworker/sign-in")
+    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
+    # The password input's Show button appears only once GOV.UK Frontend's JavaScript has run.
+    page.wait_for_selector(".govuk-password-input__toggle:not([hidden])")
+    press(page)
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.matches('.govuk-error-summary')"
+    )
+    assert problems == []
