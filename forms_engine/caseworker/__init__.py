@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, request
 from werkzeug.wrappers import Response
 
+from ..i18n import format_date_time
+
 bp = Blueprint("caseworker", __name__, url_prefix="/caseworker")
 
 #: The service name in the caseworker area's header and page titles.
@@ -23,12 +25,13 @@ def _in_caseworker_area() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, auth, views_home, views_sign_in  # noqa: F401  (the views register on bp)
+    from . import audit, auth, views, views_sign_in  # noqa: F401  (the views register on bp)
 
     audit.init_app(app)
     app.register_blueprint(bp)
     app.jinja_env.globals["current_caseworker"] = auth.current_user
     app.jinja_env.globals["caseworker_service_name"] = SERVICE_NAME
+    app.jinja_env.globals["format_date_time"] = format_date_time
 
     @app.before_request
     def _english_only() -> None:

@@ -44,6 +44,10 @@ class Submission(db.Model):  # type: ignore[name-defined]
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     #: The language the citizen used: their receipt and confirmation email are in it too.
     language: Mapped[str] = mapped_column(String(8), default="en")
+    #: Where caseworkers are with it: new, in-progress, done or rejected (see STATUSES).
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    #: When the status last changed (retention counts from reaching done or rejected).
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def as_json(self) -> dict[str, Any]:
         submitted_at = self.submitted_at
@@ -57,6 +61,27 @@ class Submission(db.Model):  # type: ignore[name-defined]
             "language": self.language,
             "answers": self.answers,
         }
+
+
+#: Submission statuses in workflow order, with the names caseworkers see.
+STATUSES: dict[str, str] = {"new": "New", "in-progress": "In progress", "done": "Done", "rejected": "Rejected"}
+#: Statuses that end the work on a submission: retention counts from reaching one.
+CLOSED_STATUSES = frozenset({"done", "rejected"})
+
+
+class SubmissionEvent(db.Model):  # type: ignore[name-defined]
+    """A submission's history: a status change (from, to) and/or a caseworker's note."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class FormVersion(db.Model):  # type: ignore[name-defined]
