@@ -121,10 +121,14 @@ def _check_session() -> tuple[User | None, str | None]:
         return user, None
     session.pop(SESSION_KEY, None)
     if user is not None and problem in (IDLE, ABSOLUTE):
+        # Commit the event at once, unless the request already has changes of its own in the
+        # session (then it is committed, or rolled back, with them).
+        untouched = not (db.session.new or db.session.dirty or db.session.deleted)
         audit.record(
             "sign-out", object_type="user", object_id=user.id, actor=user, detail={"reason": problem}
         )
-        db.session.commit()
+        if untouched:
+            db.session.commit()
     return None, problem
 
 

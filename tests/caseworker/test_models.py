@@ -163,3 +163,16 @@ def test_migration_0004_goes_down_to_0003_and_up_again(any_db_app: Flask) -> Non
         with pytest.raises(DatabaseError, match="audit events cannot be changed"):
             db.session.execute(text("UPDATE audit_events SET action = 'x'"))
         db.session.rollback()
+
+
+def test_an_audit_event_a_request_never_commits_is_logged_as_an_error(
+    cw_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with cw_app.test_request_context("/caseworker/forgetful"):
+        audit.record("view", object_type="submission", object_id="1", actor="someone")
+    assert "audit events recorded but never committed in /caseworker/forgetful: ['view']" in caplog.text
+    caplog.clear()
+    with cw_app.test_request_context("/caseworker/careful"):
+        audit.record("view", object_type="submission", object_id="1", actor="someone")
+        db.session.commit()
+    assert "never committed" not in caplog.text
