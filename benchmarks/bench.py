@@ -1087,22 +1087,25 @@ def receipt_table(rows: list[dict[str, Any]]) -> str:
 
 
 def concurrency_table(rows: list[dict[str, Any]]) -> str:
+    """Medians over the repeats: page p95 and the server's CPU per request, alone and beside the
+    receipt process (which used `cores`; `other`: the most any other process used in a run)."""
     nices = [w["nice"] for w in rows[0]["with"]] if rows else []
-    header = f"{'clients':>7} {'page p95 ms, no receipts':>25}" + "".join(
-        f" {f'p95 ms, receipts (nice {n})':>27} {'receipts/s':>10} {'cores':>5} {'other':>5}" for n in nices
+    header = f"{'clients':>7} {'alone: p95 ms':>13} {'srv ms/req':>10}" + "".join(
+        f" | nice {n:>2}: {'p95 ms':>6} {'srv ms/req':>10} {'rcpt/s':>6} {'cores':>5} {'other':>5}"
+        for n in nices
     )
     lines = [
-        "GET question page while another process renders 2-page receipts "
-        "(cores: used by that process; other: by anything else)",
+        "GET question page, alone and while another process renders 2-page receipts (medians)",
         header,
         "-" * len(header),
     ]
     for r in rows:
-        line = f"{r['clients']:>7} {fmt(r['p95_alone_ms']):>25}"
+        line = f"{r['clients']:>7} {fmt(r['p95_alone_ms']):>13} {fmt(r['server_cpu_ms_alone'], '.2f'):>10}"
         for w in r["with"]:
             line += (
-                f" {fmt(w['p95_ms']):>27} {fmt(w['receipts_per_s']):>10}"
-                f" {fmt(w['receipt_cpu_cores'], '.2f'):>5} {fmt(w['other_cpu_cores'], '.2f'):>5}"
+                f" | {'':>8} {fmt(w['p95_ms']):>6} {fmt(w['server_cpu_ms_per_request'], '.2f'):>10}"
+                f" {fmt(w['receipts_per_s']):>6} {fmt(w['receipt_cpu_cores'], '.2f'):>5}"
+                f" {fmt(w['other_cpu_cores'], '.2f'):>5}"
             )
         lines.append(line)
     return "\n".join(lines)
@@ -1196,6 +1199,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="niceness of the process rendering receipts beside gunicorn, one run per value (default 0,19)",
     )
     parser.add_argument(
+        "--receipt-repeats",
+        type=int,
+        default=3,
+        help="runs of the question page alone and beside receipts, alternating; medians compared (default 3)",
+    )
+    parser.add_argument(
         "--receipts-only",
         action="store_true",
         help="only the receipt timings and the question page with and without receipts being rendered",
@@ -1264,7 +1273,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = (len(plan) + 1 + (not args.no_baseline)) * len(clients_levels)
         runs += sum(s.wrk for s in plan) * len(clients_levels) if wrk else 0
         runs = 0 if args.receipts_only else runs
-        runs += 0 if args.no_receipts else (1 + len(nice_levels)) * len(clients_levels)
+        runs += 0 if args.no_receipts else (1 + len(nice_levels)) * len(clients_levels) * args.receipt_repeats
         print(
             f"HTTP: {runs} runs of {args.warmup:g} s warm-up + {args.duration:g} s, "
             f"about {runs * (args.warmup + args.duration) / 60:.1f} min",
@@ -1438,53 +1447,88 @@ def main(argv: list[str] | None = None) -> int:
                             data["other_cpu_cores"] -= cores
                         return data
 
+                    def with_receipts(n: int, nice: int) -> dict[str, Any]:
+                        """One run of the page with the receipt process beside it (redone while
+                        other processes disturb it, with --wait-idle)."""
+                        for attempt in range(args.retries + 1):
+                            if args.wait_idle:
+                                wait_for_quiet(args.wait_idle)  # before the receipts start
+                            seen: dict[str, Any] = {}
+                            with receipts_rendering(env, nice) as stats:
+
+                                def beside(
+                                    p: list[Client] = pool[:n], pid: int = stats["pid"], keep: dict = seen
+                                ) -> dict[str, Any]:
+                                    data = load(p, beside=pid)
+                                    keep["receipt_cpu_cores"] = data["receipt_cpu_cores"]
+                                    return data
+
+                                busy = record(
+                                    f"{page.name} [receipts rendering, nice {nice}]",
+                                    "GET",
+                                    page.path,
+                                    "py",
+                                    n,
+                                    beside,
+                                    busy_on_purpose=True,
+                                )
+                            if not (args.wait_idle and noisy(busy) and attempt < args.retries):
+                                break
+                            results.remove(busy)
+                            print(f"(noisy: {busy.other_cpu_cores:.2f} cores used by others; again)")
+                        return {
+                            "p95_ms": busy.p95_ms,
+                            "server_cpu_ms_per_request": busy.server_cpu_ms_per_request,
+                            "receipts_per_s": stats["receipts"] / stats["seconds"]
+                            if stats.get("seconds")
+                            else None,
+                            "receipt_cpu_cores": seen.get("receipt_cpu_cores"),
+                            "other_cpu_cores": busy.other_cpu_cores,
+                        }
+
+                    # Alone and beside receipts in turn, several times: the median of each is
+                    # compared, as single 5 s runs on a shared machine vary by tens of percent.
                     for n in clients_levels:
-                        alone = record(
-                            f"{page.name} [no receipts]",
-                            "GET",
-                            page.path,
-                            "py",
-                            n,
-                            lambda p=pool[:n]: load(p),
-                        )
-                        row: dict[str, Any] = {"clients": n, "p95_alone_ms": alone.p95_ms, "with": []}
-                        for nice in nice_levels:
-                            extra: dict[str, Any] = {}
-                            for attempt in range(args.retries + 1):
-                                if args.wait_idle:
-                                    wait_for_quiet(args.wait_idle)  # before the receipts start
-                                with receipts_rendering(env, nice) as stats:
-
-                                    def beside(
-                                        p: list[Client] = pool[:n],
-                                        pid: int = stats["pid"],
-                                        keep: dict[str, Any] = extra,
-                                    ) -> dict[str, Any]:
-                                        data = load(p, beside=pid)
-                                        keep["receipt_cpu_cores"] = data["receipt_cpu_cores"]
-                                        return data
-
-                                    busy = record(
-                                        f"{page.name} [receipts rendering, nice {nice}]",
-                                        "GET",
-                                        page.path,
-                                        "py",
-                                        n,
-                                        beside,
-                                        busy_on_purpose=True,
-                                    )
-                                if not (args.wait_idle and noisy(busy) and attempt < args.retries):
-                                    break
-                                results.remove(busy)
-                                print(f"(noisy: {busy.other_cpu_cores:.2f} cores used by others; again)")
-                            rate = stats["receipts"] / stats["seconds"] if stats.get("seconds") else None
+                        alone_runs: list[Result] = []
+                        beside_runs: dict[int, list[dict[str, Any]]] = {nice: [] for nice in nice_levels}
+                        for _ in range(args.receipt_repeats):
+                            alone_runs.append(
+                                record(
+                                    f"{page.name} [no receipts]",
+                                    "GET",
+                                    page.path,
+                                    "py",
+                                    n,
+                                    lambda p=pool[:n]: load(p),
+                                )
+                            )
+                            for nice in nice_levels:
+                                beside_runs[nice].append(with_receipts(n, nice))
+                        row: dict[str, Any] = {
+                            "clients": n,
+                            "p95_alone_ms": statistics.median(r.p95_ms or 0.0 for r in alone_runs),
+                            "p95_alone_runs_ms": [r.p95_ms for r in alone_runs],
+                            "server_cpu_ms_alone": statistics.median(
+                                r.server_cpu_ms_per_request or 0.0 for r in alone_runs
+                            ),
+                            "with": [],
+                        }
+                        for nice, runs_beside in beside_runs.items():
                             row["with"].append(
                                 {
                                     "nice": nice,
-                                    "p95_ms": busy.p95_ms,
-                                    "receipts_per_s": rate,
-                                    "receipt_cpu_cores": extra.get("receipt_cpu_cores"),
-                                    "other_cpu_cores": busy.other_cpu_cores,
+                                    "p95_ms": statistics.median(r["p95_ms"] or 0.0 for r in runs_beside),
+                                    "p95_runs_ms": [r["p95_ms"] for r in runs_beside],
+                                    "server_cpu_ms_per_request": statistics.median(
+                                        r["server_cpu_ms_per_request"] or 0.0 for r in runs_beside
+                                    ),
+                                    "receipts_per_s": statistics.median(
+                                        r["receipts_per_s"] or 0.0 for r in runs_beside
+                                    ),
+                                    "receipt_cpu_cores": statistics.median(
+                                        r["receipt_cpu_cores"] or 0.0 for r in runs_beside
+                                    ),
+                                    "other_cpu_cores": max(r["other_cpu_cores"] or 0.0 for r in runs_beside),
                                 }
                             )
                         concurrent.append(row)
