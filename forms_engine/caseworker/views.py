@@ -351,7 +351,7 @@ def export_submissions(slug: str, format: str) -> ResponseLike:
         detail={"format": format, "filters": filters.describe(), "count": count},
     )
     db.session.commit()
-    submissions = db.session.scalars(query.order_by(Submission.id).execution_options(yield_per=500))
+    submissions = exporting.records_for_query(query.order_by(Submission.id))
     mimetype, _extension = exporting.EXPORT_FORMATS[format]
     response = current_app.response_class(
         stream_with_context(exporting.export_chunks(format, definition, submissions)), mimetype=mimetype

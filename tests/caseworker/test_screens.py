@@ -4,9 +4,12 @@ boundary: every URL of a form an account may not see answers 404, URL by URL."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -412,3 +415,41 @@ def test_a_reference_that_does_not_exist_looks_the_same_as_one_of_another_form(w
         return main.get_text(" ", strip=True)
 
     assert main_text(missing.data) == main_text(hidden.data)
+
+
+def test_the_filtered_submissions_export_as_csv_and_the_export_is_audited(world: World) -> None:
+    client = signed_in(world, "apha@example.gov.uk")
+    query = "from-day=10&from-month=3&from-year=2026&to-day=14&to-month=3&to-year=2026"
+    page = client.get(f"/caseworker/forms/{POULTRY}/?{query}")
+    links = {a.get_text(" ", strip=True).split(" of ")[0]: a["href"] for a in page.soup.select("#exports a")}
+    response = client.client.get(links["CSV"])
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "Reference"
+    expected = {
+        r for n, r in enumerate(world.references[POULTRY][1:]) if 10 <= n + 1 <= 14
+    }  # the copies were sent on 1 March + n days
+    assert {row[0] for row in rows[1:]} == expected
+    [event] = [e for e in audit_events(world.app, "export") if e["detail"]["format"] == "csv"][-1:]
+    assert event["form_slug"] == POULTRY and event["detail"]["count"] == 5
+    assert event["detail"]["filters"]["since"] == "2026-03-10"
+
+
+@pytest.mark.parametrize("format", ["xlsx", "json", "zip"])
+def test_the_other_export_formats_download_whole(world: World, format: str) -> None:
+    client = signed_in(world, "apha@example.gov.uk")
+    response = client.client.get(f"/caseworker/forms/{POULTRY}/export.{format}")
+    assert response.status_code == 200
+    if format == "json":
+        payloads = json.loads(response.data)
+        assert len(payloads) == 30 and {p["reference"] for p in payloads} == set(world.references[POULTRY])
+    else:
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            assert archive.testzip() is None
+            assert archive.namelist()
+
+
+def test_an_unknown_export_format_is_not_found(world: World) -> None:
+    client = signed_in(world, "apha@example.gov.uk")
+    assert client.client.get(f"/caseworker/forms/{POULTRY}/export.exe").status_code == 404
