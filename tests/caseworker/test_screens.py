@@ -453,3 +453,22 @@ def test_the_other_export_formats_download_whole(world: World, format: str) -> N
 def test_an_unknown_export_format_is_not_found(world: World) -> None:
     client = signed_in(world, "apha@example.gov.uk")
     assert client.client.get(f"/caseworker/forms/{POULTRY}/export.exe").status_code == 404
+
+
+def test_an_admin_sees_every_form_and_its_submissions(world: World) -> None:
+    from forms_engine.caseworker import clock, totp
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
+    create_user(
+        world.app, "admin-screens@example.gov.uk", role="admin", organisation=None, totp_secret=secret
+    )
+    client = BrowserClient(world.app)
+    assert sign_in(client, "admin-screens@example.gov.uk").status == 302
+    client.get("/caseworker/sign-in/security-code")
+    response = client.post("/caseworker/sign-in/security-code", {"code": totp.code_at(secret, clock.now())})
+    assert response.status == 302
+    page = client.get("/caseworker/")
+    slugs = {a["href"].split("/")[3] for a in page.soup.select("#forms tbody th a")}
+    assert slugs == {POULTRY, BADGER, LAND}
+    for slug in (BADGER, LAND):
+        assert client.get(f"/caseworker/submissions/{world.references[slug][0]}").status == 200
