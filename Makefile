@@ -56,6 +56,7 @@ lint: $(DEV_STAMP) ## ruff and mypy
 
 bench: test-install db ## Run the benchmarks
 	$(VENV)/bin/python benchmarks/bench.py
+	$(VENV)/bin/python benchmarks/export_bench.py
 
 translations: $(INSTALL_STAMP) ## Add new engine text to forms_engine/translations/*/messages.po (then translate it)
 	@mkdir -p build

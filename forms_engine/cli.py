@@ -130,7 +130,11 @@ def forms_command() -> None:
 
 def init_app(app: Flask) -> None:
     from .caseworker.commands import users_group
+    from .caseworker.retention import purge_command
     from .submissions.commands import deliveries_group, worker_command
+    from .submissions.export_command import export_command
+
+    submissions_group.add_command(export_command)
 
     for command in (
         validate_command,
@@ -140,5 +144,6 @@ def init_app(app: Flask) -> None:
         worker_command,
         deliveries_group,
         users_group,
+        purge_command,
     ):
         app.cli.add_command(command)

@@ -16,12 +16,13 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from ..components import ComponentHandler, handler_for
+from ..components import ComponentHandler, handler_for, messages
+from ..components.choices import CheckboxesField, YesNoField, _ListHandler
 from ..definitions.model import Component, FormDefinition, Repeat, build_definition
 from .models import Submission
 
@@ -45,6 +46,28 @@ FIXED_COLUMNS = (
 )
 #: Definitions built from submissions' snapshots, by (slug, version), at most this many at once.
 DEFINITION_CACHE_SIZE = 64
+#: Cells remembered per column and type of answer (see `_cell_function`).
+MEMO_SIZE = 2048
+
+
+class SubmissionRecord(Protocol):
+    """What exports read of a submission: a stored `Submission`, or a read-only record of one such as
+    `exporting.ExportedSubmission` (which streams from the database without the ORM's bookkeeping)."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def form_slug(self) -> str: ...
+    @property
+    def form_version(self) -> str: ...
+    @property
+    def definition(self) -> dict[str, Any]: ...
+    @property
+    def answers(self) -> dict[str, Any]: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def language(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +129,15 @@ _definitions: dict[tuple[str, str], FormDefinition] = {}
 _layouts: dict[tuple[str, str], _Layout] = {}
 
 
-def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
+def _remember(cache: dict[Any, Any], key: Hashable, value: Any) -> None:
     if len(cache) >= DEFINITION_CACHE_SIZE:
         cache.clear()
     cache[key] = value
 
 
-def submission_definition(submission: Submission, current: FormDefinition | None = None) -> FormDefinition:
+def submission_definition(
+    submission: SubmissionRecord, current: FormDefinition | None = None
+) -> FormDefinition:
     """The definition version a submission was made on, built from its stored snapshot once per slug
     and version. `current` is used as it is when it is that version (the snapshot is not read then)."""
     if current is not None and (current.slug, current.version) == (
@@ -271,7 +296,7 @@ def _items(answers: Mapping[str, Any], repeat_id: str) -> list[Mapping[str, Any]
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
-def _fixed(submission: Submission, key: str) -> str:
+def _fixed(submission: SubmissionRecord, key: str) -> str:
     if key == "reference":
         return submission.reference
     if key == "submittedAt":
@@ -281,12 +306,92 @@ def _fixed(submission: Submission, key: str) -> str:
     return submission.language or ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """A column filled by one question's answer, exported by `handler` (None: not in that version)."""
+#: Turns one stored answer (never None) into the text of its cell, already neutralised.
+_Cell = Callable[[Any], str]
+#: A cell starting with one of these needs a closer look by `neutralise`.
+_CHECK_START = FORMULA_TRIGGERS | {" "}
 
-    name: str
-    handler: ComponentHandler | None
+
+def _safe(text: str) -> str:
+    """`neutralise`, skipping the call for the many cells that cannot need it."""
+    return neutralise(text) if text and text[0] in _CHECK_START else text
+
+
+def _empty_cell(answer: Any) -> str:
+    return ""
+
+
+def _cell_function(handler: ComponentHandler | None) -> _Cell:
+    """The cell of an answer to `handler`'s question: `neutralise(export_answer(handler, answer))`.
+
+    Exports are most of the cost of a large export, so the handlers whose export is known (the base
+    one: the text of a string answer; a list's item text; Yes/No) get a shortcut for the answers they
+    normally hold, checked by the method itself, so that a handler overriding its export always goes
+    through it. Every other answer goes through the handler's export; a plain text, number or true/false
+    answer's cell is remembered (up to MEMO_SIZE per column and type: dates, numbers and codes
+    recur), since an export depends only on the definition and the answer."""
+    if handler is None:
+        return _empty_cell
+    memos: dict[type, dict[Any, str]] = {str: {}, int: {}, float: {}, bool: {}}
+
+    def general(answer: Any) -> str:
+        memo = memos.get(type(answer))
+        if memo is None:
+            return _safe(export_answer(handler, answer))
+        cell = memo.get(answer)
+        if cell is None:
+            cell = _safe(export_answer(handler, answer))
+            if len(memo) < MEMO_SIZE:
+                memo[answer] = cell
+        return cell
+
+    kind = type(handler)
+    if kind.export is ComponentHandler.export:
+
+        def text(answer: Any) -> str:
+            return _safe(answer) if type(answer) is str else general(answer)
+
+        return text
+    if isinstance(handler, _ListHandler) and type(handler).text_for is _ListHandler.text_for:
+        # text_for takes the first item with the value, in English.
+        raw: dict[Any, Any] = {}
+        for item in handler.item_list.items:
+            raw.setdefault(item.value, item.text.in_language("en"))
+        if kind.export is _ListHandler.export:
+            cells = {value: _safe(text) for value, text in raw.items()}
+
+            def choice(answer: Any) -> str:
+                if type(answer) is str:
+                    found = cells.get(answer)
+                    if found is not None:
+                        return found
+                return general(answer)
+
+            return choice
+        if kind.export is CheckboxesField.export:
+
+            def choices(answer: Any) -> str:
+                if type(answer) is list and answer:
+                    try:
+                        texts: list[str] = [raw.get(value, value) for value in answer]  # type: ignore[misc]
+                        return _safe("; ".join(texts))
+                    except TypeError:  # a value that is not text: the handler says what it makes of it
+                        pass
+                return general(answer)
+
+            return choices
+        if kind.export is YesNoField.export:
+            yes, no = _safe(messages.YES), _safe(messages.NO)
+
+            def yes_no(answer: Any) -> str:
+                if answer is True:
+                    return yes
+                if answer is False:
+                    return no
+                return general(answer)
+
+            return yes_no
+    return general
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,10 +400,13 @@ class _Block:
 
     repeat_id: str
     max_items: int
-    questions: tuple[_Answer, ...]
+    #: (component name, cell) of each question, in column order.
+    questions: tuple[tuple[str, _Cell], ...]
 
 
-_Plan = tuple["str | _Answer | _Block", ...]
+#: A row's plan: a fixed column's key, a run of answer columns as (component name, cell), or a block.
+_Step = str | tuple[tuple[str, _Cell], ...] | _Block
+_Plan = tuple[_Step, ...]
 _plans: dict[tuple[str, str], dict[tuple[str, str], _Plan]] = {}
 
 
@@ -314,27 +422,40 @@ def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
     plan = plans.get(own_key)
     if plan is not None:
         return plan
-    steps: list[str | _Answer | _Block] = []
+    steps: list[_Step] = []
+    run: list[tuple[str, _Cell]] = []
     blocks: set[str] = set()
-    for column in _layout(definition).columns:
+    layout = _layout(definition)
+
+    def end_run() -> None:
+        if run:
+            steps.append(tuple(run))
+            run.clear()
+
+    for column in layout.columns:
         name = column.component
         if name is None:
+            end_run()
             steps.append(column.key)
         elif column.repeat is None:
             # A question that sat in a repeat in the submission's version has no single answer.
             inside = name in own.repeat_of
-            steps.append(_Answer(name, None if inside else own.handlers.get(name)))
+            run.append((name, _cell_function(None if inside else own.handlers.get(name))))
         elif column.repeat not in blocks:
+            end_run()
             blocks.add(column.repeat)
             questions = tuple(
-                _Answer(
+                (
                     c.component,
-                    own.handlers.get(c.component) if own.repeat_of.get(c.component) == c.repeat else None,
+                    _cell_function(
+                        own.handlers.get(c.component) if own.repeat_of.get(c.component) == c.repeat else None
+                    ),
                 )
-                for c in _layout(definition).columns
+                for c in layout.columns
                 if c.repeat == column.repeat and c.item == 1 and c.component is not None
             )
             steps.append(_Block(column.repeat, definition.repeats[column.repeat].max_items, questions))
+    end_run()
     plan = tuple(steps)
     if len(plans) >= DEFINITION_CACHE_SIZE:
         plans.clear()
@@ -342,25 +463,29 @@ def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
     return plan
 
 
-def submission_row(definition: FormDefinition, submission: Submission) -> list[str]:
+def submission_row(definition: FormDefinition, submission: SubmissionRecord) -> list[str]:
     """The cells of one submission under `columns(definition)`, each answer exported by the handler
     of the submission's own definition version, matched by component name (and repeat id)."""
     own = _layout(submission_definition(submission, definition))
     answers = submission.answers or {}
+    get = answers.get
     row: list[str] = []
     for step in _plan(definition, own):
-        if isinstance(step, _Answer):
-            answer = answers.get(step.name)
-            row.append("" if answer is None else neutralise(export_answer(step.handler, answer)))
-        elif isinstance(step, _Block):
+        if isinstance(step, str):
+            row.append(_safe(_fixed(submission, step)))
+        elif type(step) is tuple:
+            row.extend(["" if (answer := get(name)) is None else cell(answer) for name, cell in step])
+        elif type(step) is _Block:
             items = _items(answers, step.repeat_id)[: step.max_items]
             for item in items:
-                for question in step.questions:
-                    answer = item.get(question.name)
-                    row.append("" if answer is None else neutralise(export_answer(question.handler, answer)))
+                item_get = item.get
+                row.extend(
+                    [
+                        "" if (answer := item_get(name)) is None else cell(answer)
+                        for name, cell in step.questions
+                    ]
+                )
             row.extend([""] * (len(step.questions) * (step.max_items - len(items))))
-        else:
-            row.append(neutralise(_fixed(submission, step)))
     return row
 
 
@@ -371,26 +496,58 @@ def _repeat_table(definition: FormDefinition, repeat_id: str) -> RepeatTable:
     raise KeyError(f"no repeat {repeat_id!r} in {definition.slug}")
 
 
-def repeat_rows(definition: FormDefinition, repeat_id: str, submission: Submission) -> list[list[str]]:
+def repeat_rows(definition: FormDefinition, repeat_id: str, submission: SubmissionRecord) -> list[list[str]]:
     """The rows of one submission in the table of repeat `repeat_id`: one per item, in order (every item
     is listed, even beyond the maximum of the definition the columns come from)."""
-    return _repeat_rows(_repeat_table(definition, repeat_id), definition, submission)
+    return repeat_table_rows(_repeat_table(definition, repeat_id), definition, submission)
 
 
-def _repeat_rows(table: RepeatTable, definition: FormDefinition, submission: Submission) -> list[list[str]]:
-    own = _layout(submission_definition(submission, definition))
+_repeat_plans: dict[tuple[str, str, str], dict[tuple[str, str], tuple[tuple[str, _Cell], ...]]] = {}
+
+
+def _repeat_plan(
+    table: RepeatTable, definition: FormDefinition, own: _Layout
+) -> tuple[tuple[str, _Cell], ...]:
+    """(component name, cell) of each question column of a repeat's table (those after Reference and
+    Item number), for submissions made on `own`'s version; worked out once per pair of versions."""
+    key = (definition.slug, definition.version, table.repeat_id)
+    own_key = (own.definition.slug, own.definition.version)
+    plans = _repeat_plans.get(key)
+    if plans is None:
+        plans = {}
+        _remember(_repeat_plans, key, plans)
+    plan = plans.get(own_key)
+    if plan is None:
+        plan = tuple(
+            (
+                name,
+                _cell_function(
+                    own.handlers.get(name) if own.repeat_of.get(name) == table.repeat_id else None
+                ),
+            )
+            for column in table.columns
+            if (name := column.component) is not None
+        )
+        if len(plans) >= DEFINITION_CACHE_SIZE:
+            plans.clear()
+        plans[own_key] = plan
+    return plan
+
+
+def repeat_table_rows(
+    table: RepeatTable, definition: FormDefinition, submission: SubmissionRecord
+) -> list[list[str]]:
+    """`repeat_rows` for a table of `repeat_tables(definition)` already in hand."""
+    items = _items(submission.answers or {}, table.repeat_id)
+    if not items:
+        return []
+    plan = _repeat_plan(table, definition, _layout(submission_definition(submission, definition)))
+    reference = _safe(submission.reference)
     rows = []
-    for number, item in enumerate(_items(submission.answers or {}, table.repeat_id), start=1):
-        row = []
-        for column in table.columns:
-            name = column.component
-            if name is None:
-                text = submission.reference if column.key == "reference" else str(number)
-            elif own.repeat_of.get(name) != table.repeat_id:
-                text = ""
-            else:
-                text = export_answer(own.handlers.get(name), item.get(name))
-            row.append(neutralise(text))
+    for number, item in enumerate(items, start=1):
+        get = item.get
+        row = [reference, str(number)]
+        row.extend(["" if (answer := get(name)) is None else cell(answer) for name, cell in plan])
         rows.append(row)
     return rows
 
@@ -418,7 +575,7 @@ def _chunks(header: Sequence[str], rows: Iterable[Sequence[str]], bom: bool) -> 
 
 
 def csv_chunks(
-    definition: FormDefinition, submissions: Iterable[Submission], bom: bool = False
+    definition: FormDefinition, submissions: Iterable[SubmissionRecord], bom: bool = False
 ) -> Iterator[str]:
     """The one-row-per-submission CSV as text chunks (the header line, then a line per submission),
     pulled from `submissions` one at a time: suited to a streamed HTTP response."""
@@ -427,12 +584,12 @@ def csv_chunks(
 
 
 def repeat_csv_chunks(
-    definition: FormDefinition, repeat_id: str, submissions: Iterable[Submission], bom: bool = False
+    definition: FormDefinition, repeat_id: str, submissions: Iterable[SubmissionRecord], bom: bool = False
 ) -> Iterator[str]:
     """The table of one repeat as CSV text chunks: the header line, then a line per item of each
     submission, pulled from `submissions` one at a time."""
     table = _repeat_table(definition, repeat_id)
-    rows = (row for s in submissions for row in _repeat_rows(table, definition, s))
+    rows = (row for s in submissions for row in repeat_table_rows(table, definition, s))
     return _chunks([c.header for c in table.columns], rows, bom)
 
 
@@ -446,7 +603,7 @@ def _write(chunks: Iterator[str], out: TextIO) -> int:
 
 
 def write_csv(
-    definition: FormDefinition, submissions: Iterable[Submission], out: TextIO, bom: bool = False
+    definition: FormDefinition, submissions: Iterable[SubmissionRecord], out: TextIO, bom: bool = False
 ) -> int:
     """Write the one-row-per-submission CSV to `out` as the submissions arrive (never the whole file
     in memory; `submissions` may be a generator). `bom` starts it with Excel's byte order mark.
@@ -457,7 +614,7 @@ def write_csv(
 def write_repeat_csv(
     definition: FormDefinition,
     repeat_id: str,
-    submissions: Iterable[Submission],
+    submissions: Iterable[SubmissionRecord],
     out: TextIO,
     bom: bool = False,
 ) -> int:
