@@ -110,6 +110,19 @@ class Config:
     #: Where rate-limit counters are kept. memory:// is per process: with several gunicorn workers or
     #: app instances, use a shared store the `limits` package supports (such as redis://).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: Retention, applied by `forms-engine purge` (run it daily). Every setting is a number of days.
+    #: A submission is deleted RETENTION_DAYS_AFTER_CLOSED days after it was marked Done or Rejected,
+    #: unless its form's definition says otherwise (`"retention": {"daysAfterClosed": n}`).
+    RETENTION_DAYS_AFTER_CLOSED = int(os.environ.get("RETENTION_DAYS_AFTER_CLOSED", 90))
+    #: Any submission, whatever its status, is deleted this long after it was sent (so nothing is kept
+    #: for ever because no one closed it). It overrides a form's longer `daysAfterClosed`. 0: no limit.
+    RETENTION_MAX_AGE_DAYS = int(os.environ.get("RETENTION_MAX_AGE_DAYS", 730))
+    #: Journeys never sent (drafts, which hold personal data too) are deleted this long after they were
+    #: last changed, with their uploaded files, unless a save-and-return link for them still works.
+    #: 0: never deleted.
+    RETENTION_ABANDONED_JOURNEY_DAYS = int(os.environ.get("RETENTION_ABANDONED_JOURNEY_DAYS", 30))
+    #: Audit log entries are deleted this long after they were recorded (default 7 years). 0: kept for ever.
+    RETENTION_AUDIT_DAYS = int(os.environ.get("RETENTION_AUDIT_DAYS", 2555))
 
 
 class TestConfig(Config):

@@ -190,6 +190,14 @@ class Deliveries:
 
 
 @dataclass(frozen=True, slots=True)
+class Retention:
+    """How long the form's submissions are kept (the definition's `retention`). None means the
+    service's default (RETENTION_DAYS_AFTER_CLOSED); the service's maximum age applies either way."""
+
+    days_after_closed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FormDefinition:
     slug: str
     title: Text
@@ -211,6 +219,7 @@ class FormDefinition:
     repeats: Mapping[str, Repeat]
     deliveries: Deliveries
     source: Mapping[str, Any] = field(repr=False, compare=False)
+    retention: Retention = Retention()
 
     def page_by_slug(self, slug: str) -> Page | None:
         for page in self.pages:
@@ -347,7 +356,14 @@ def build_definition(data: Mapping[str, Any]) -> FormDefinition:
         ),
         deliveries=_deliveries(data.get("deliveries", {})),
         source=MappingProxyType(dict(data)),
+        retention=retention_of(data),
     )
+
+
+def retention_of(data: Mapping[str, Any]) -> Retention:
+    """The `retention` of definition JSON (also of a stored snapshot, for forms no longer offered)."""
+    days = data.get("retention", {}).get("daysAfterClosed")
+    return Retention(days_after_closed=int(days) if days is not None else None)
 
 
 def _deliveries(data: Mapping[str, Any]) -> Deliveries:
