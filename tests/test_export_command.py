@@ -17,6 +17,7 @@ from flask import Flask
 
 from forms_engine import form_registry
 from forms_engine.definitions.model import FormDefinition, build_definition
+from forms_engine.submissions import exporting
 from forms_engine.submissions.export import columns
 
 from .test_export import BADGERS, HOSTILE, load_json
@@ -156,3 +157,15 @@ def test_progress_without_a_terminal_prints_a_line_every_tenth(app: Flask) -> No
     result = run(app, "--form", BADGERS, "--progress")
     assert result.exit_code == 0, result.output
     assert "exported 3 of 3" in result.stderr
+
+
+def test_jobs_share_a_large_csv_between_processes_with_the_same_result(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exporting, "PARALLEL_MINIMUM", 2)
+    store(app, badgers(app), [date(2024, 5, d) for d in range(1, 6)])
+    alone = run(app, "--form", BADGERS, "--jobs", "1")
+    shared = run(app, "--form", BADGERS, "--jobs", "2")
+    assert alone.exit_code == shared.exit_code == 0, shared.output
+    assert shared.stdout_bytes == alone.stdout_bytes
+    assert len(csv_rows(shared.stdout_bytes)) == 6

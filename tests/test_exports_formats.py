@@ -399,3 +399,40 @@ def test_statuses_filter_when_the_database_has_them(app: Flask) -> None:
             "done",
         ]
         assert count_for_export(BADGERS, statuses=["rejected"]) == 0
+
+
+def test_a_large_csv_shared_between_processes_is_the_same_file(
+    any_db_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exporting, "PARALLEL_MINIMUM", 2)
+    definition = form_registry(any_db_app).get(BADGERS)
+    assert definition is not None
+    store(any_db_app, definition, [date(2024, 5, d) for d in (1, 2, 3, 4, 5, 6, 7)])
+    with any_db_app.app_context():
+        alone, shared = io.BytesIO(), io.BytesIO()
+        assert exporting.export_form("csv", definition, BADGERS, alone) == 7
+        steps: list[int] = []
+        count = exporting.export_form(
+            "csv", definition, BADGERS, shared, since=date(2024, 5, 2), progress=steps.append, processes=3
+        )
+        assert count == 6 and sum(steps) == 6
+        assert shared.getvalue() == expected_csv(
+            definition, list(submissions_for_export(BADGERS, date(2024, 5, 2)))
+        )
+        again = io.BytesIO()
+        assert exporting.export_form("csv", definition, BADGERS, again, processes=2) == 7
+        assert again.getvalue() == alone.getvalue()
+
+
+def test_a_failing_export_process_is_reported(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exporting, "PARALLEL_MINIMUM", 2)
+    definition = form_registry(app).get(BADGERS)
+    assert definition is not None
+    store(app, definition, [date(2024, 5, 1), date(2024, 5, 2)])
+
+    def broken(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exporting, "_records", broken)  # in the forked processes only
+    with app.app_context(), pytest.raises(RuntimeError, match="an export process failed: OSError: disk full"):
+        exporting.export_form("csv", definition, BADGERS, io.BytesIO(), processes=2)

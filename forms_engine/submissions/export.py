@@ -275,8 +275,9 @@ def format_time(moment: datetime | None) -> str:
     """A stored time in ISO 8601, UTC, to the second: '2024-05-01T09:30:00Z'."""
     if moment is None:
         return ""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat(timespec="seconds").replace("+00:00", "Z")
+    if moment.tzinfo is None:  # SQLite keeps no time zone; every time stored is UTC
+        return moment.isoformat(timespec="seconds") + "Z"
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def export_answer(handler: ComponentHandler | None, answer: Any) -> str:
@@ -404,26 +405,33 @@ class _Block:
     questions: tuple[tuple[str, _Cell], ...]
 
 
-#: A row's plan: a fixed column's key, a run of answer columns as (component name, cell), or a block.
-_Step = str | tuple[tuple[str, _Cell], ...] | _Block
+#: A row's plan: a fixed column's key, a run of answer columns as (component name, cell, whether the
+#: handler's export is the base one: a text answer is its own cell), or a block.
+_Step = str | tuple[tuple[str, _Cell, bool], ...] | _Block
 _Plan = tuple[_Step, ...]
-_plans: dict[tuple[str, str], dict[tuple[str, str], _Plan]] = {}
+_RowMaker = Callable[[SubmissionRecord], list[str]]
+_plans: dict[tuple[str, str], dict[tuple[str, str], tuple[_Plan, _RowMaker]]] = {}
 
 
-def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
+def _is_plain_text(handler: ComponentHandler | None) -> bool:
+    return handler is not None and type(handler).export is ComponentHandler.export
+
+
+def _plan(definition: FormDefinition, own: _Layout) -> tuple[_Plan, _RowMaker]:
     """How to fill `columns(definition)` from the answers of a submission made on `own`'s version,
-    worked out once per pair of versions: rows are then made without looking anything up by name."""
+    and the function making such a row, worked out once per pair of versions: rows are then made
+    without looking anything up by name."""
     key = (definition.slug, definition.version)
     own_key = (own.definition.slug, own.definition.version)
     plans = _plans.get(key)
     if plans is None:
         plans = {}
         _remember(_plans, key, plans)
-    plan = plans.get(own_key)
-    if plan is not None:
-        return plan
+    found = plans.get(own_key)
+    if found is not None:
+        return found
     steps: list[_Step] = []
-    run: list[tuple[str, _Cell]] = []
+    run: list[tuple[str, _Cell, bool]] = []
     blocks: set[str] = set()
     layout = _layout(definition)
 
@@ -439,8 +447,8 @@ def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
             steps.append(column.key)
         elif column.repeat is None:
             # A question that sat in a repeat in the submission's version has no single answer.
-            inside = name in own.repeat_of
-            run.append((name, _cell_function(None if inside else own.handlers.get(name))))
+            handler = None if name in own.repeat_of else own.handlers.get(name)
+            run.append((name, _cell_function(handler), _is_plain_text(handler)))
         elif column.repeat not in blocks:
             end_run()
             blocks.add(column.repeat)
@@ -459,34 +467,69 @@ def _plan(definition: FormDefinition, own: _Layout) -> _Plan:
     plan = tuple(steps)
     if len(plans) >= DEFINITION_CACHE_SIZE:
         plans.clear()
-    plans[own_key] = plan
-    return plan
+    plans[own_key] = found = (plan, _row_maker(plan))
+    return found
+
+
+def _block_cells(block: _Block, answers: Mapping[str, Any]) -> list[str]:
+    """A repeat's numbered cells: each item's answers, then empty cells up to the maximum."""
+    cells: list[str] = []
+    items = _items(answers, block.repeat_id)[: block.max_items]
+    for item in items:
+        get = item.get
+        cells.extend(
+            ["" if (answer := get(name)) is None else cell(answer) for name, cell in block.questions]
+        )
+    cells.extend([""] * (len(block.questions) * (block.max_items - len(items))))
+    return cells
+
+
+def _row_maker(plan: _Plan) -> _RowMaker:
+    """A function making the row of `plan` from a submission, written out as Python and compiled once
+    per pair of versions (as the standard library's dataclasses and namedtuple make their methods): a
+    row is then one list display, with no loop over the columns and, for a text answer that cannot
+    start a formula, no call at all. Large exports spend most of their time here. The source holds
+    only names bound below, never text from a definition."""
+    names: dict[str, Any] = {
+        "S": _CHECK_START,
+        "_safe": _safe,
+        "_fixed": _fixed,
+        "_block_cells": _block_cells,
+    }
+    cells = []
+    for index, step in enumerate(plan):
+        if isinstance(step, str):
+            names[f"K{index}"] = step
+            cells.append(f"_safe(_fixed(submission, K{index}))")
+        elif isinstance(step, _Block):
+            names[f"B{index}"] = step
+            cells.append(f"*_block_cells(B{index}, answers)")
+        else:
+            for number, (name, cell, plain) in enumerate(step):
+                n, c = f"N{index}_{number}", f"C{index}_{number}"
+                names[n], names[c] = name, cell
+                if plain:
+                    cells.append(
+                        f"'' if (a := get({n})) is None "
+                        f"else a if type(a) is str and a[:1] not in S else {c}(a)"
+                    )
+                else:
+                    cells.append(f"'' if (a := get({n})) is None else {c}(a)")
+    source = (
+        "def make_row(submission):\n"
+        "    answers = submission.answers or {}\n"
+        "    get = answers.get\n"
+        "    return [\n" + "".join(f"        {cell},\n" for cell in cells) + "    ]\n"
+    )
+    exec(compile(source, "<export row>", "exec"), names)
+    maker: _RowMaker = names["make_row"]
+    return maker
 
 
 def submission_row(definition: FormDefinition, submission: SubmissionRecord) -> list[str]:
     """The cells of one submission under `columns(definition)`, each answer exported by the handler
     of the submission's own definition version, matched by component name (and repeat id)."""
-    own = _layout(submission_definition(submission, definition))
-    answers = submission.answers or {}
-    get = answers.get
-    row: list[str] = []
-    for step in _plan(definition, own):
-        if isinstance(step, str):
-            row.append(_safe(_fixed(submission, step)))
-        elif type(step) is tuple:
-            row.extend(["" if (answer := get(name)) is None else cell(answer) for name, cell in step])
-        elif type(step) is _Block:
-            items = _items(answers, step.repeat_id)[: step.max_items]
-            for item in items:
-                item_get = item.get
-                row.extend(
-                    [
-                        "" if (answer := item_get(name)) is None else cell(answer)
-                        for name, cell in step.questions
-                    ]
-                )
-            row.extend([""] * (len(step.questions) * (step.max_items - len(items))))
-    return row
+    return _plan(definition, _layout(submission_definition(submission, definition)))[1](submission)
 
 
 def _repeat_table(definition: FormDefinition, repeat_id: str) -> RepeatTable:

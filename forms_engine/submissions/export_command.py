@@ -19,10 +19,12 @@ from sqlalchemy import select
 from ..definitions.model import FormDefinition
 from ..extensions import db
 from .export import submission_definition
-from .exporting import EXPORT_FORMATS, count_for_export, export, submissions_for_export
+from .exporting import EXPORT_FORMATS, PARALLEL_MINIMUM, count_for_export, export_form
 from .models import Submission, UploadedFile
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
+#: The most processes --jobs uses by default.
+MAX_JOBS = 4
 
 
 def _definition(slug: str) -> FormDefinition:
@@ -99,6 +101,15 @@ class _Reporter:
     help="Progress on stderr. Default: a bar when stderr is a terminal, nothing otherwise; "
     "--progress without a terminal prints a line every tenth.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=min(len(os.sched_getaffinity(0)), MAX_JOBS),
+    show_default="the processors available, at most 4",
+    help=f"Processes sharing a CSV export of {PARALLEL_MINIMUM:,} submissions or more "
+    "(each forked from this one, a range of submissions each).",
+)
 @with_appcontext
 def export_command(
     form_slug: str,
@@ -107,6 +118,7 @@ def export_command(
     until: datetime | None,
     output: Path | None,
     progress: bool | None,
+    jobs: int,
 ) -> None:
     """Export a form's submissions (to stdout unless --output is given), oldest first.
 
@@ -126,14 +138,19 @@ def export_command(
     definition = _definition(form_slug)
     total = count_for_export(form_slug, first, last)
     reporter = _Reporter(total, progress)
-    submissions = submissions_for_export(form_slug, first, last)
     files_for = _files_for if format_ == "json" else None
+
+    def run(out: IO[bytes]) -> int:
+        return export_form(
+            format_, definition, form_slug, out, first, last, None, files_for, reporter, jobs, total
+        )
+
     try:
         if output is None:
-            count = export(format_, definition, submissions, stdout, files_for, reporter)
+            count = run(stdout)
         else:
             with _replacing(output) as file:
-                count = export(format_, definition, submissions, file, files_for, reporter)
+                count = run(file)
     finally:
         reporter.close()
     where = str(output) if output else "stdout"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import re
 import tempfile
 import zipfile
@@ -175,8 +176,14 @@ def submissions_for_export(
     these statuses; it is ignored while the database has no status column (before the caseworking
     migration 0005). Needs an application context when called; the rows are read on a connection of
     the export's own, so the generator may be consumed later, for instance by a streamed response."""
+    return _records(db.engine, _export_statement(form_slug, since, until, statuses), batch_size)
+
+
+def _export_statement(
+    form_slug: str, since: date | None, until: date | None, statuses: Sequence[str] | None
+) -> Select[Any]:
     statement = _filtered(select(*_record_columns()), form_slug, since, until, statuses)
-    return records_for_query(statement.order_by(Submission.id), batch_size)
+    return statement.order_by(Submission.id)
 
 
 def records_for_query(statement: Select[Any], batch_size: int = BATCH_SIZE) -> Iterator[ExportedSubmission]:
@@ -258,12 +265,16 @@ def _headers(names: Iterable[str]) -> list[str]:
 
 
 def _csv_chunks(
-    definition: FormDefinition, submissions: Iterable[SubmissionRecord], counter: _Counter
+    definition: FormDefinition,
+    submissions: Iterable[SubmissionRecord],
+    counter: _Counter,
+    header: bool = True,
 ) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = _csv_writer(buffer)
-    buffer.write(BOM)
-    writer.writerow(_headers(c.header for c in columns(definition)))
+    if header:
+        buffer.write(BOM)
+        writer.writerow(_headers(c.header for c in columns(definition)))
     rows: list[list[str]] = []
     for submission in submissions:
         rows.append(submission_row(definition, submission))
@@ -496,3 +507,125 @@ def export(
         out.write(chunk)
     out.flush()
     return counter.count
+
+
+# -- on several processors ---------------------------------------------------------------------------
+#: Formats `export_form` can split between processes: their parts are joined by plain concatenation.
+PARALLEL_FORMATS = frozenset({"csv"})
+#: Below this many submissions a second process costs more than it saves.
+PARALLEL_MINIMUM = 20_000
+
+
+def _id_ranges(statement: Select[Any], total: int, parts: int) -> list[tuple[int, int | None]]:
+    """`parts` consecutive ranges of ids [low, high) holding about as many of the selected
+    submissions each (the last one open-ended)."""
+    ids = statement.with_only_columns(Submission.id).order_by(None).order_by(Submission.id)
+    starts = []
+    for part in range(parts):
+        start = db.session.scalar(ids.offset(total * part // parts).limit(1))
+        if start is not None and start not in starts:
+            starts.append(start)
+    return [(low, starts[i + 1] if i + 1 < len(starts) else None) for i, low in enumerate(starts)]
+
+
+def _write_part(
+    engine: Engine,
+    statement: Select[Any],
+    definition: FormDefinition,
+    path: Path,
+    done: Any,
+) -> None:
+    """In a forked process: the CSV rows (no header) of the submissions `statement` selects, into
+    `path`; `done.value` counts them as they are written."""
+    try:
+        engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+
+        def count(number: int) -> None:
+            done.value += number
+
+        with open(path, "wb") as file:
+            records = _records(engine, statement, BATCH_SIZE)
+            for chunk in _csv_chunks(definition, records, _Counter(count), header=False):
+                file.write(chunk)
+    except BaseException as exc:
+        path.with_suffix(".error").write_text(f"{type(exc).__name__}: {exc}", "utf-8")
+        raise
+
+
+def export_form(
+    format: str,
+    definition: FormDefinition,
+    form_slug: str,
+    out: IO[bytes],
+    since: date | None = None,
+    until: date | None = None,
+    statuses: Sequence[str] | None = None,
+    files_for: FilesFor | None = None,
+    progress: Progress | None = None,
+    processes: int = 1,
+    total: int | None = None,
+) -> int:
+    """Export the submissions `submissions_for_export` selects to `out`, on up to `processes`
+    processes for a large CSV (for the command line: a web worker should not fork). Each process
+    is forked from this one, reads its own consecutive range of ids and writes its rows to a
+    temporary file; this process writes the header, then each part in order as it is finished, so
+    the result is the same bytes as one process makes. Returns the number of submissions written."""
+    if total is None:
+        total = count_for_export(form_slug, since, until, statuses)
+    parallel = (
+        processes > 1
+        and format in PARALLEL_FORMATS
+        and total >= PARALLEL_MINIMUM
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not parallel:
+        records = submissions_for_export(form_slug, since, until, statuses)
+        return export(format, definition, records, out, files_for, progress)
+    statement = _export_statement(form_slug, since, until, statuses)
+    ranges = _id_ranges(statement, total, processes)
+    engine = db.engine
+    context = multiprocessing.get_context("fork")
+    counter = _Counter(progress)
+    with tempfile.TemporaryDirectory(prefix="forms-engine-export-") as folder:
+        parts = []
+        for index, (low, high) in enumerate(ranges):
+            part = statement.where(Submission.id >= low)
+            if high is not None:
+                part = part.where(Submission.id < high)
+            path = Path(folder, f"part-{index}.csv")
+            done = context.Value("q", 0, lock=False)
+            process = context.Process(
+                target=_write_part, args=(engine, part, definition, path, done), daemon=True
+            )
+            process.start()
+            parts.append((process, path, done))
+        try:
+            for chunk in _csv_chunks(definition, (), _Counter(None)):
+                out.write(chunk)
+            for process, path, _ in parts:
+                while process.is_alive():
+                    process.join(0.2)
+                    _report(counter, parts)
+                if process.exitcode != 0:
+                    error = path.with_suffix(".error")
+                    reason = error.read_text("utf-8") if error.exists() else f"exit code {process.exitcode}"
+                    raise RuntimeError(f"an export process failed: {reason}")
+                with open(path, "rb") as file:
+                    while chunk := file.read(CHUNK_SIZE):
+                        out.write(chunk)
+                path.unlink()
+            _report(counter, parts)
+        finally:
+            for process, _, _ in parts:
+                if process.is_alive():
+                    process.kill()
+                process.join()
+    out.flush()
+    counter.report()
+    return counter.count
+
+
+def _report(counter: _Counter, parts: list[tuple[Any, Path, Any]]) -> None:
+    counter.count = sum(done.value for _, _, done in parts)
+    if counter.count - counter.reported >= PROGRESS_STEP:
+        counter.report()
