@@ -167,3 +167,86 @@ def test_gov_uk_frontend_javascript_runs_on_the_sign_in_page_under_the_csp(
         "() => document.activeElement && document.activeElement.matches('.govuk-error-summary')"
     )
     assert problems == []
+
+
+# -- the audit log -------------------------------------------------------------------------------
+
+
+def _sign_in_audit_admin(live_server: LiveServer, page: Any, email: str) -> None:
+    """An admin with an authenticator app, signed in, and enough log entries for several pages."""
+    from datetime import timedelta
+
+    from forms_engine.caseworker.models import AuditEvent
+    from forms_engine.extensions import db
+
+    create_user(live_server.app, email=email, role="admin", organisation=None, totp_secret=SECRET)
+    with live_server.app.app_context():
+        now = clock.now()
+        db.session.add_all(
+            AuditEvent(
+                at=now - timedelta(minutes=n + 1),
+                action="view",
+                actor_email="axe-audit-casey@example.gov.uk",
+                object_type="submission",
+                object_id=f"AXE{n:03d}-0000-0000",
+                form_slug="register-poultry-fewer-than-50-birds",
+                ip="192.0.2.1",
+                detail={"n": n},
+            )
+            for n in range(60)
+        )
+        db.session.commit()
+        db.session.remove()
+    sign_in(page, email)
+    assert path_of(page) == "/caseworker/sign-in/security-code"
+    page.fill("#code", totp.code_at(SECRET, clock.now()))
+    press(page)
+    assert path_of(page) == "/caseworker/"
+
+
+def test_the_audit_log_has_no_accessibility_violations(
+    live_server: LiveServer, new_context: Callable[..., Any], axe: AxeChecker, fresh_rate_limits: None
+) -> None:
+    page = new_context(bypass_csp=True).new_page()
+    _sign_in_audit_admin(live_server, page, "axe-audit-admin@example.gov.uk")
+    press(page, "#audit-log-link a")
+    assert path_of(page) == "/caseworker/audit"
+    assert page.locator("#entries tbody tr").count() == 50
+    axe.check(page, "audit log")
+    page.select_option("#action", "view")
+    page.fill("#email", "axe-audit-casey")
+    press(page, "#apply-filters")
+    press(page, ".govuk-pagination__next a")
+    assert page.locator("#entries caption").inner_text().startswith("Page 2 of")
+    axe.check(page, "audit log (filtered, page 2)")
+    page.fill("#from-day", "31")
+    page.fill("#from-month", "2")
+    page.fill("#from-year", "2026")
+    page.fill("#to-month", "4")
+    press(page, "#apply-filters")
+    assert page.title().startswith("Error: ")
+    assert page.locator(".govuk-error-summary__list li").count() == 2
+    axe.check(page, "audit log (wrong dates)")
+    page.goto("/caseworker/audit?email=no-one-has-this-address")
+    assert page.locator("#no-entries").count() == 1
+    axe.check(page, "audit log (nothing matches)")
+    axe.assert_clean()
+
+
+def test_the_audit_log_works_without_javascript(
+    live_server: LiveServer, new_context: Callable[..., Any], fresh_rate_limits: None
+) -> None:
+    page = new_context(java_script_enabled=False).new_page()
+    _sign_in_audit_admin(live_server, page, "nojs-audit-admin@example.gov.uk")
+    press(page, "#audit-log-link a")
+    page.select_option("#form", "register-poultry-fewer-than-50-birds")
+    page.fill("#email", "axe-audit-casey")
+    press(page, "#apply-filters")
+    assert "email=axe-audit-casey" in path_of(page)
+    assert page.locator("#entries [data-column=who]").first.inner_text() == "axe-audit-casey@example.gov.uk"
+    with page.expect_download() as download:
+        page.click("#download-csv")
+    with open(download.value.path(), encoding="utf-8-sig") as file:
+        text = file.read()
+    assert text.startswith("When (UTC),Account,")
+    assert text.count("axe-audit-casey@example.gov.uk") >= 60
