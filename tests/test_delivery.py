@@ -505,10 +505,10 @@ def test_a_form_sent_in_welsh_gets_its_confirmation_email_and_receipt_in_welsh(
         assert db.session.scalars(select(Submission.language)).one() == "cy"
     run_worker(app)
     [message] = smtp.messages
-    assert message["Subject"].startswith("Mae eich ffurflen wedi’i hanfon: ")
+    assert message["Subject"].startswith("Mae eich ffurflen wedi\N{RIGHT SINGLE QUOTATION MARK}i hanfon: ")
     body = message.get_body(("plain",)).get_content()
     assert f"Eich cyfeirnod yw {reference}" in body
-    assert "Beth sy’n digwydd nesaf" in body
+    assert "Beth sy\N{RIGHT SINGLE QUOTATION MARK}n digwydd nesaf" in body
     [receipt] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
     text = pdf_text(receipt.get_content())
     assert reference in text and "Eich cyfeirnod" in text

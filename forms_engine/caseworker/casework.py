@@ -143,7 +143,7 @@ def normalise_reference(text: str) -> str:
     return text.strip().upper()
 
 
-def filtered(slug: str, filters: Filters) -> Select[tuple[Submission]]:
+def filtered(slug: str, filters: Filters) -> Select[Any]:
     query = select(Submission).where(Submission.form_slug == slug)
     if filters.statuses:
         query = query.where(Submission.status.in_(filters.statuses))

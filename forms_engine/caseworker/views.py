@@ -339,7 +339,8 @@ def export_submissions(slug: str, format: str) -> ResponseLike:
         abort(404)
     filters, errors, _ = _filters()
     if errors:  # the list page shows what is wrong with the filters
-        return redirect(url_for("caseworker.form_submissions", slug=slug, **request.args))
+        args: dict[str, Any] = request.args.to_dict(flat=False)
+        return redirect(url_for("caseworker.form_submissions", slug=slug, **args))
     definition = _export_definition(slug)
     query = casework.filtered(slug, filters)
     count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
