@@ -25,7 +25,7 @@ def _in_caseworker_area() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, auth, views, views_audit, views_sign_in  # noqa: F401  (the views register on bp)
+    from . import audit, auth, views, views_accounts, views_audit, views_sign_in  # noqa: F401  (the views register on bp)
 
     audit.init_app(app)
     app.register_blueprint(bp)

@@ -11,13 +11,11 @@ import json
 import sys
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from ..extensions import db
-from . import audit, clock, passwords
+from . import accounts, audit, clock, passwords
 from .auth import find_user
 from .models import ORGANISATIONS, ROLES, User, normalise_email
 
@@ -43,12 +41,10 @@ def _account(email: str) -> User:
 
 
 def _organisation(value: str | None) -> str | None:
-    if value is None:
-        return None
-    for organisation in ORGANISATIONS:
-        if organisation.lower() == value.strip().lower():
-            return organisation
-    raise click.BadParameter(f"one of {', '.join(ORGANISATIONS)}", param_hint="--organisation")
+    try:
+        return accounts.organisation_named(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--organisation") from error
 
 
 @click.group("users")
@@ -68,10 +64,9 @@ def create_user(
 ) -> None:
     """Create an account. Admins set up an authenticator app at their first sign-in."""
     try:
-        address = validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
+        address = accounts.normalised_address(email)
+    except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--email") from error
-    address = normalise_email(address)
     if find_user(address) is not None:
         raise click.ClickException(f"an account with the email address {address} already exists")
     owner = _organisation(organisation)
@@ -82,27 +77,8 @@ def create_user(
         if slug not in known:
             click.echo(f"warning: no form '{slug}' is loaded now; assigned anyway", err=True)
     password = _read_password(password_stdin, address)
-    now = clock.now()
-    user = User(
-        email=address,
-        password_hash=passwords.hash_password(password),
-        role=role,
-        organisation=owner,
-        forms=list(dict.fromkeys(forms)),
-        disabled=False,
-        failed_sign_ins=0,
-        session_version=1,
-        created_at=now,
-        password_changed_at=now,
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
-        "account-create",
-        object_type="user",
-        object_id=user.id,
-        actor=audit.cli_actor(),
-        detail={"email": address, "role": role, "organisation": owner, "forms": user.forms},
+    accounts.create_account(
+        email=address, role=role, organisation=owner, forms=forms, password=password, actor=audit.cli_actor()
     )
     db.session.commit()
     click.echo(f"created {role} account {address}")
@@ -113,7 +89,7 @@ def create_user(
 @with_appcontext
 def list_users(as_json: bool) -> None:
     """List the accounts."""
-    users = [u.as_json() for u in db.session.scalars(select(User).order_by(User.email))]
+    users = [u.as_json() for u in accounts.all_accounts()]
     if as_json:
         click.echo(json.dumps(users, indent=2, ensure_ascii=False))
         return
@@ -137,9 +113,7 @@ def list_users(as_json: bool) -> None:
 def disable_user(email: str) -> None:
     """Stop an account signing in, and end its sessions."""
     user = _account(email)
-    user.disabled = True
-    user.end_sessions()
-    audit.record("account-disable", object_type="user", object_id=user.id, actor=audit.cli_actor())
+    accounts.disable_account(user, audit.cli_actor())
     db.session.commit()
     click.echo(f"disabled {user.email}")
 
@@ -150,10 +124,7 @@ def disable_user(email: str) -> None:
 def enable_user(email: str) -> None:
     """Let a disabled account sign in again (and clear any lockout)."""
     user = _account(email)
-    user.disabled = False
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    audit.record("account-enable", object_type="user", object_id=user.id, actor=audit.cli_actor())
+    accounts.enable_account(user, audit.cli_actor())
     db.session.commit()
     click.echo(f"enabled {user.email}")
 
@@ -166,12 +137,7 @@ def reset_password(email: str, password_stdin: bool) -> None:
     """Set a new password, end the account's sessions and clear any lockout."""
     user = _account(email)
     password = _read_password(password_stdin, user.email)
-    user.password_hash = passwords.hash_password(password)
-    user.password_changed_at = clock.now()
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.end_sessions()
-    audit.record("password-reset", object_type="user", object_id=user.id, actor=audit.cli_actor())
+    accounts.reset_password(user, password, audit.cli_actor())
     db.session.commit()
     click.echo(f"new password set for {user.email}; its sessions have ended")
 
@@ -183,10 +149,6 @@ def reset_totp(email: str) -> None:
     """Forget the account's authenticator app (lost phone): it sets one up again if its role needs
     one. Ends its sessions."""
     user = _account(email)
-    user.totp_secret = None
-    user.totp_pending_secret = None
-    user.totp_last_step = None
-    user.end_sessions()
-    audit.record("totp-reset", object_type="user", object_id=user.id, actor=audit.cli_actor())
+    accounts.reset_totp(user, audit.cli_actor())
     db.session.commit()
     click.echo(f"authenticator app removed from {user.email}; its sessions have ended")

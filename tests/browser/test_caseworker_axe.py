@@ -1,7 +1,9 @@
 """The caseworker sign-in pages in Chromium: axe-core (WCAG 2.2 AA and best-practice tags, no rule
 disabled) on every page and state (sign-in, its errors and notices, security code, authenticator
 set-up, too many attempts, the landing page with and without a success banner), the whole sign-in
-with JavaScript off, and GOV.UK Frontend's JavaScript under the CSP.
+with JavaScript off, and GOV.UK Frontend's JavaScript under the CSP. The same for the admins'
+account screens (list, account, create and change with their errors, confirmations, temporary
+password), and managing an account with JavaScript off.
 
 Accounts are made straight in the live server's database, one per test (failed sign-ins count).
 """
@@ -9,12 +11,14 @@ Accounts are made straight in the live server's database, one per test (failed s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from forms_engine.caseworker import clock, totp
-from forms_engine.extensions import limiter
+from forms_engine.caseworker.models import User
+from forms_engine.extensions import db, limiter
 from tests.caseworker.conftest import PASSWORD, create_user
 
 from .conftest import LiveServer, path_of
@@ -167,6 +171,135 @@ def test_gov_uk_frontend_javascript_runs_on_the_sign_in_page_under_the_csp(
         "() => document.activeElement && document.activeElement.matches('.govuk-error-summary')"
     )
     assert problems == []
+
+
+# -- the admins' account screens -----------------------------------------------------------------
+
+
+def lock_account(live_server: LiveServer, user_id: int) -> None:
+    with live_server.app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.locked_until = clock.now() + timedelta(minutes=10)
+        db.session.commit()
+        db.session.remove()
+
+
+def sign_in_admin(page: Any, email: str) -> None:
+    sign_in(page, email)
+    assert path_of(page) == "/caseworker/sign-in/security-code"
+    page.fill("#code", totp.code_at(SECRET, clock.now()))
+    press(page)
+    assert path_of(page) == "/caseworker/"
+
+
+def test_every_account_page_has_no_accessibility_violations(
+    live_server: LiveServer, new_context: Callable[..., Any], axe: AxeChecker, fresh_rate_limits: None
+) -> None:
+    app = live_server.app
+    admin = create_user(
+        app, email="axe-accounts-admin@example.gov.uk", role="admin", organisation=None, totp_secret=SECRET
+    )
+    casey = create_user(
+        app, email="axe-accounts-casey@example.gov.uk", forms=["badger-sett-development-licence"]
+    )
+    coded = create_user(app, email="axe-accounts-coded@example.gov.uk", totp_secret=SECRET)
+    locked = create_user(app, email="axe-accounts-locked@example.gov.uk", organisation="NE")
+    lock_account(live_server, locked)
+    page = new_context(bypass_csp=True).new_page()
+    sign_in_admin(page, "axe-accounts-admin@example.gov.uk")
+    press(page, "#manage-accounts a")
+    assert path_of(page) == "/caseworker/accounts"
+    axe.check(page, "accounts")
+    page.goto(f"/caseworker/accounts/{casey}")
+    axe.check(page, "an account")
+    page.goto(f"/caseworker/accounts/{locked}")
+    axe.check(page, "a locked account")
+
+    page.goto("/caseworker/accounts/new")
+    axe.check(page, "create an account")
+    press(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, "create an account (nothing entered)")
+    page.fill("#email", "AXE-accounts-casey@example.gov.uk")
+    page.check('main form [name="role"][value="caseworker"]')
+    page.check('main form [name="organisation"][value="NE"]')
+    page.check('main form [name="forms"][value="register-land-rural-payments"]')
+    press(page)
+    assert page.title().startswith("Error: ")
+    axe.check(page, "create an account (address in use)")
+    page.fill("#email", "axe-accounts-new@example.gov.uk")
+    press(page)
+    assert page.locator("#temporary-password").count() == 1
+    axe.check(page, "account created (temporary password)")
+
+    page.goto(f"/caseworker/accounts/{casey}/edit")
+    axe.check(page, "change an account")
+    # A browser cannot untick a radio: as if the page had been sent without a role.
+    page.evaluate("document.querySelectorAll('input[name=role]').forEach(i => { i.checked = false; })")
+    press(page)
+    assert page.locator(".govuk-error-summary").count() == 1
+    axe.check(page, "change an account (no role)")
+
+    page.goto(f"/caseworker/accounts/{casey}/disable")
+    axe.check(page, "disable an account")
+    press(page)
+    assert path_of(page) == f"/caseworker/accounts/{casey}"
+    assert page.locator(".govuk-notification-banner--success").count() == 1
+    axe.check(page, "an account (disabled, with a success banner)")
+    page.goto(f"/caseworker/accounts/{casey}/enable")
+    axe.check(page, "enable an account")
+    page.goto(f"/caseworker/accounts/{locked}/enable")
+    axe.check(page, "unlock an account")
+    page.goto(f"/caseworker/accounts/{casey}/reset-password")
+    axe.check(page, "reset a password")
+    press(page)
+    assert page.locator("#temporary-password").count() == 1
+    axe.check(page, "password reset (temporary password)")
+    page.goto(f"/caseworker/accounts/{coded}/reset-authenticator")
+    axe.check(page, "reset an authenticator app")
+    page.goto(f"/caseworker/accounts/{admin}/disable")
+    assert page.locator("h1").inner_text() == "You cannot disable this account"
+    axe.check(page, "disable your own account (refused)")
+    axe.assert_clean()
+
+
+def test_managing_accounts_works_without_javascript(
+    live_server: LiveServer, new_context: Callable[..., Any], fresh_rate_limits: None
+) -> None:
+    create_user(
+        live_server.app,
+        email="nojs-accounts-admin@example.gov.uk",
+        role="admin",
+        organisation=None,
+        totp_secret=SECRET,
+    )
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in_admin(page, "nojs-accounts-admin@example.gov.uk")
+    assert "js-enabled" not in (page.locator("body").get_attribute("class") or "")
+    press(page, "#manage-accounts a")
+    press(page, "#create-account")
+    page.fill("#email", "nojs-accounts-new@example.gov.uk")
+    page.check('main form [name="role"][value="caseworker"]')
+    page.check('main form [name="organisation"][value="none"]')
+    page.check('main form [name="forms"][value="badger-sett-development-licence"]')
+    press(page)
+    password = str(page.locator("#temporary-password").text_content()).strip()
+
+    other = new_context(java_script_enabled=False).new_page()
+    sign_in(other, "nojs-accounts-new@example.gov.uk", password)
+    assert path_of(other) == "/caseworker/"
+
+    press(page, "main a.govuk-button")  # Continue, to the account
+    press(page, 'main a[href$="/edit#organisation"]')
+    page.check('main form [name="organisation"][value="APHA"]')
+    press(page)
+    assert "changed" in page.locator(".govuk-notification-banner").inner_text()
+    press(page, 'main a[href$="/disable"]')
+    press(page)
+    assert "disabled" in page.locator(".govuk-notification-banner").inner_text()
+    other.goto("/caseworker/")
+    assert path_of(other).startswith("/caseworker/sign-in?reason=ended")
 
 
 # -- the audit log -------------------------------------------------------------------------------
