@@ -64,7 +64,12 @@ class Submission(db.Model):  # type: ignore[name-defined]
 
 
 #: Submission statuses in workflow order, with the names caseworkers see.
-STATUSES: dict[str, str] = {"new": "New", "in-progress": "In progress", "done": "Done", "rejected": "Rejected"}
+STATUSES: dict[str, str] = {
+    "new": "New",
+    "in-progress": "In progress",
+    "done": "Done",
+    "rejected": "Rejected",
+}
 #: Statuses that end the work on a submission: retention counts from reaching one.
 CLOSED_STATUSES = frozenset({"done", "rejected"})
 
