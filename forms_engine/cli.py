@@ -147,3 +147,7 @@ def init_app(app: Flask) -> None:
         purge_command,
     ):
         app.cli.add_command(command)
+
+    from .designer import commands as designer_commands
+
+    designer_commands.init_app(app)

@@ -1,0 +1,17 @@
+"""The designer commands: `forms-engine import defra|pdf` (and the others each module registers)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+@click.group("import")
+def import_group() -> None:
+    """Draft native form definitions from other formats (Defra Forms definitions, fillable PDFs)."""
+
+
+def init_app(app: Flask) -> None:
+    """Add the designer commands to the `forms-engine` command group."""
+    # Each importer registers its subcommand here, one line each.
+    app.cli.add_command(import_group)
