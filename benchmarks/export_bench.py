@@ -261,38 +261,54 @@ def generate(database_url: str, slug: str, count: int, seed: int = 5) -> dict[st
 # Measuring the command
 
 
+#: Runs a command and prints its wall time and rusage as JSON. The exports are started from this small
+#: process rather than from the benchmark's own (large) one: Linux counts the RSS a child had before
+#: exec (its copy of the parent) in its ru_maxrss, which would otherwise hide the export's own peak.
+MEASURE = r"""
+import json, os, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps({"wall": time.perf_counter() - t0, "code": os.waitstatus_to_exitcode(status),
+                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}))
+"""
+
+
+def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Wall time, CPU time and peak RSS of `command` (os.wait4: the command's own rusage, which also
+    covers the processes it forked and waited for: its ru_maxrss is the largest of them, not their
+    sum), and the CPU other processes used meanwhile."""
+    before = system_cpu()
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    after = system_cpu()
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise BenchError(f"{' '.join(command)}: no measurement: {done.stderr[-800:]}") from exc
+    if result["code"] != 0:
+        raise BenchError(f"{' '.join(command)} exited with {result['code']}: {done.stderr[-800:]}")
+    return {
+        "command": " ".join(command),
+        "wall_s": round(result["wall"], 2),
+        "cpu_s": round(result["cpu"], 2),
+        # CPU used meanwhile by other processes on the machine, in cores: a disturbed run shows here.
+        "other_cpu_cores": round(max(0.0, (after - before - result["cpu"]) / result["wall"]), 2),
+        "peak_rss_mb": round(result["maxrss_kib"] / 1024, 1),  # Linux reports KiB
+    }
+
+
 def run_export(env: dict[str, str], slug: str, fmt: str, output: Path, jobs: int | None) -> dict[str, Any]:
-    """`forms-engine submissions export` in a subprocess: wall time, CPU time and peak RSS (from
-    os.wait4: the command's own rusage, which also covers the processes it forked and waited for; its
-    ru_maxrss is the largest of them, not their sum)."""
+    """`forms-engine submissions export` of one format, measured."""
     command = [str(BIN / "forms-engine"), "submissions", "export", "--form", slug, "--format", fmt]
     command += ["--output", str(output)] + ([] if jobs is None else ["--jobs", str(jobs)])
-    before = system_cpu()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except BaseException:
-        proc.kill()
-        raise
-    wall = time.perf_counter() - t0
-    after = system_cpu()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(command)} exited with {proc.returncode}: {stderr[-800:]}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "format": fmt,
-        "jobs": jobs,
-        "command": " ".join(command),
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
-        # CPU used meanwhile by other processes on the machine, in cores: a disturbed run shows here.
-        "other_cpu_cores": round(max(0.0, (after - before - cpu) / wall), 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "bytes": output.stat().st_size,
-    }
+    return {"format": fmt, "jobs": jobs, **measured(command, env), "bytes": output.stat().st_size}
 
 
 def system_cpu() -> float:
@@ -319,13 +335,7 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.2) -> float:
 
 def startup(env: dict[str, str]) -> dict[str, Any]:
     """The floor: `forms-engine forms` (the app built, definitions loaded, nothing exported)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(BIN / "forms-engine"), "forms"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return measured([str(BIN / "forms-engine"), "forms"], env)
 
 
 def update_results(path: Path, report: dict[str, Any]) -> None:

@@ -46,7 +46,7 @@ FIXED_COLUMNS = (
 )
 #: Definitions built from submissions' snapshots, by (slug, version), at most this many at once.
 DEFINITION_CACHE_SIZE = 64
-#: Cells remembered per column and type of answer (see `_cell_function`).
+#: Cells remembered per column and type of answer (see `_cell_spec`).
 MEMO_SIZE = 2048
 
 
@@ -322,7 +322,24 @@ def _empty_cell(answer: Any) -> str:
     return ""
 
 
-def _cell_function(handler: ComponentHandler | None) -> _Cell:
+@dataclass(frozen=True, slots=True)
+class _CellSpec:
+    """How to turn an answer (never None) into its cell: `call(answer)` always works; the rest lets the
+    row function skip the call for the usual answers."""
+
+    call: _Cell
+    #: The handler's export is the base one: a text answer is its own cell (once neutralised).
+    plain: bool = False
+    #: Cells of text answers, by answer (a list's items, or remembered cells), or None.
+    strings: dict[str, str] | None = None
+    #: Cells of whole-number answers, remembered, or None.
+    integers: dict[int, str] | None = None
+
+
+_EMPTY = _CellSpec(_empty_cell)
+
+
+def _cell_spec(handler: ComponentHandler | None) -> _CellSpec:
     """The cell of an answer to `handler`'s question: `neutralise(export_answer(handler, answer))`.
 
     Exports are most of the cost of a large export, so the handlers whose export is known (the base
@@ -332,7 +349,7 @@ def _cell_function(handler: ComponentHandler | None) -> _Cell:
     answer's cell is remembered (up to MEMO_SIZE per column and type: dates, numbers and codes
     recur), since an export depends only on the definition and the answer."""
     if handler is None:
-        return _empty_cell
+        return _EMPTY
     memos: dict[type, dict[Any, str]] = {str: {}, int: {}, float: {}, bool: {}}
 
     def general(answer: Any) -> str:
@@ -346,20 +363,21 @@ def _cell_function(handler: ComponentHandler | None) -> _Cell:
                 memo[answer] = cell
         return cell
 
+    remembered = _CellSpec(general, strings=memos[str], integers=memos[int])
     kind = type(handler)
     if kind.export is ComponentHandler.export:
 
         def text(answer: Any) -> str:
             return _safe(answer) if type(answer) is str else general(answer)
 
-        return text
+        return _CellSpec(text, plain=True)
     if isinstance(handler, _ListHandler) and type(handler).text_for is _ListHandler.text_for:
         # text_for takes the first item with the value, in English.
         raw: dict[Any, Any] = {}
         for item in handler.item_list.items:
             raw.setdefault(item.value, item.text.in_language("en"))
         if kind.export is _ListHandler.export:
-            cells = {value: _safe(text) for value, text in raw.items()}
+            cells = {value: _safe(text) for value, text in raw.items() if type(value) is str}
 
             def choice(answer: Any) -> str:
                 if type(answer) is str:
@@ -368,7 +386,7 @@ def _cell_function(handler: ComponentHandler | None) -> _Cell:
                         return found
                 return general(answer)
 
-            return choice
+            return _CellSpec(choice, strings=cells)
         if kind.export is CheckboxesField.export:
 
             def choices(answer: Any) -> str:
@@ -380,7 +398,7 @@ def _cell_function(handler: ComponentHandler | None) -> _Cell:
                         pass
                 return general(answer)
 
-            return choices
+            return _CellSpec(choices)
         if kind.export is YesNoField.export:
             yes, no = _safe(messages.YES), _safe(messages.NO)
 
@@ -391,8 +409,12 @@ def _cell_function(handler: ComponentHandler | None) -> _Cell:
                     return no
                 return general(answer)
 
-            return yes_no
-    return general
+            return _CellSpec(yes_no)
+    return remembered
+
+
+def _cell_function(handler: ComponentHandler | None) -> _Cell:
+    return _cell_spec(handler).call
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,19 +424,14 @@ class _Block:
     repeat_id: str
     max_items: int
     #: (component name, cell) of each question, in column order.
-    questions: tuple[tuple[str, _Cell], ...]
+    questions: tuple[tuple[str, _CellSpec], ...]
 
 
-#: A row's plan: a fixed column's key, a run of answer columns as (component name, cell, whether the
-#: handler's export is the base one: a text answer is its own cell), or a block.
-_Step = str | tuple[tuple[str, _Cell, bool], ...] | _Block
+#: A row's plan: a fixed column's key, a run of answer columns as (component name, cell), or a block.
+_Step = str | tuple[tuple[str, _CellSpec], ...] | _Block
 _Plan = tuple[_Step, ...]
 _RowMaker = Callable[[SubmissionRecord], list[str]]
 _plans: dict[tuple[str, str], dict[tuple[str, str], tuple[_Plan, _RowMaker]]] = {}
-
-
-def _is_plain_text(handler: ComponentHandler | None) -> bool:
-    return handler is not None and type(handler).export is ComponentHandler.export
 
 
 def _plan(definition: FormDefinition, own: _Layout) -> tuple[_Plan, _RowMaker]:
@@ -431,7 +448,7 @@ def _plan(definition: FormDefinition, own: _Layout) -> tuple[_Plan, _RowMaker]:
     if found is not None:
         return found
     steps: list[_Step] = []
-    run: list[tuple[str, _Cell, bool]] = []
+    run: list[tuple[str, _CellSpec]] = []
     blocks: set[str] = set()
     layout = _layout(definition)
 
@@ -447,15 +464,14 @@ def _plan(definition: FormDefinition, own: _Layout) -> tuple[_Plan, _RowMaker]:
             steps.append(column.key)
         elif column.repeat is None:
             # A question that sat in a repeat in the submission's version has no single answer.
-            handler = None if name in own.repeat_of else own.handlers.get(name)
-            run.append((name, _cell_function(handler), _is_plain_text(handler)))
+            run.append((name, _cell_spec(None if name in own.repeat_of else own.handlers.get(name))))
         elif column.repeat not in blocks:
             end_run()
             blocks.add(column.repeat)
             questions = tuple(
                 (
                     c.component,
-                    _cell_function(
+                    _cell_spec(
                         own.handlers.get(c.component) if own.repeat_of.get(c.component) == c.repeat else None
                     ),
                 )
@@ -471,59 +487,83 @@ def _plan(definition: FormDefinition, own: _Layout) -> tuple[_Plan, _RowMaker]:
     return found
 
 
-def _block_cells(block: _Block, answers: Mapping[str, Any]) -> list[str]:
-    """A repeat's numbered cells: each item's answers, then empty cells up to the maximum."""
-    cells: list[str] = []
-    items = _items(answers, block.repeat_id)[: block.max_items]
-    for item in items:
-        get = item.get
-        cells.extend(
-            ["" if (answer := get(name)) is None else cell(answer) for name, cell in block.questions]
-        )
-    cells.extend([""] * (len(block.questions) * (block.max_items - len(items))))
+class _Source:
+    """Python source for a row function, and the values its names stand for."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {"S": _CHECK_START, "_safe": _safe, "_fixed": _fixed}
+
+    def bind(self, value: Any) -> str:
+        name = f"V{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def cell(self, name: str, spec: _CellSpec) -> str:
+        """The expression of one answer's cell: no call for a text answer that cannot start a
+        formula, nor for an answer whose cell is known (a list item, a remembered cell)."""
+        answer, call = self.bind(name), self.bind(spec.call)
+        if spec.plain:
+            known = f"a if type(a) is str and a[:1] not in S else {call}(a)"
+        else:
+            tests = []
+            if spec.strings is not None:
+                tests.append(f"(type(a) is str and {self.bind(spec.strings)}.get(a))")
+            if spec.integers is not None:
+                tests.append(f"(type(a) is int and {self.bind(spec.integers)}.get(a))")
+            known = " or ".join([*tests, f"{call}(a)"])
+        return f"'' if (a := get({answer})) is None else {known}"
+
+    def function(self, name: str, argument: str, body: str, cells: list[str]) -> Callable[..., list[str]]:
+        source = f"def {name}({argument}):\n{body}    return [\n" + "".join(f"        {c},\n" for c in cells)
+        exec(compile(source + "    ]\n", f"<export {name}>", "exec"), self.names)
+        made: Callable[..., list[str]] = self.names[name]
+        return made
+
+
+def _block_function(block: _Block) -> Callable[[Mapping[str, Any]], list[str]]:
+    """The cells of a repeat's numbered columns: each item's, then empty ones up to the maximum."""
+    source = _Source()
+    item_cells = source.function(
+        "item_cells", "item", "    get = item.get\n", [source.cell(n, spec) for n, spec in block.questions]
+    )
+    padding = [[""] * (len(block.questions) * (block.max_items - n)) for n in range(block.max_items + 1)]
+    repeat_id, most = block.repeat_id, block.max_items
+
+    def cells(answers: Mapping[str, Any]) -> list[str]:
+        items = answers.get(repeat_id)
+        if type(items) is not list:
+            return padding[0]
+        made: list[str] = []
+        count = 0
+        for item in items:
+            if isinstance(item, Mapping):
+                if count == most:
+                    break
+                made += item_cells(item)
+                count += 1
+        made += padding[count]
+        return made
+
     return cells
 
 
 def _row_maker(plan: _Plan) -> _RowMaker:
     """A function making the row of `plan` from a submission, written out as Python and compiled once
     per pair of versions (as the standard library's dataclasses and namedtuple make their methods): a
-    row is then one list display, with no loop over the columns and, for a text answer that cannot
-    start a formula, no call at all. Large exports spend most of their time here. The source holds
-    only names bound below, never text from a definition."""
-    names: dict[str, Any] = {
-        "S": _CHECK_START,
-        "_safe": _safe,
-        "_fixed": _fixed,
-        "_block_cells": _block_cells,
-    }
+    row is then one list display, with no loop over the columns and no call for the usual answers.
+    Large exports spend most of their time here. The source holds only names bound to values,
+    never text from a definition."""
+    source = _Source()
     cells = []
-    for index, step in enumerate(plan):
+    for step in plan:
         if isinstance(step, str):
-            names[f"K{index}"] = step
-            cells.append(f"_safe(_fixed(submission, K{index}))")
+            cells.append(f"_safe(_fixed(submission, {source.bind(step)}))")
         elif isinstance(step, _Block):
-            names[f"B{index}"] = step
-            cells.append(f"*_block_cells(B{index}, answers)")
+            cells.append(f"*{source.bind(_block_function(step))}(answers)")
         else:
-            for number, (name, cell, plain) in enumerate(step):
-                n, c = f"N{index}_{number}", f"C{index}_{number}"
-                names[n], names[c] = name, cell
-                if plain:
-                    cells.append(
-                        f"'' if (a := get({n})) is None "
-                        f"else a if type(a) is str and a[:1] not in S else {c}(a)"
-                    )
-                else:
-                    cells.append(f"'' if (a := get({n})) is None else {c}(a)")
-    source = (
-        "def make_row(submission):\n"
-        "    answers = submission.answers or {}\n"
-        "    get = answers.get\n"
-        "    return [\n" + "".join(f"        {cell},\n" for cell in cells) + "    ]\n"
-    )
-    exec(compile(source, "<export row>", "exec"), names)
-    maker: _RowMaker = names["make_row"]
-    return maker
+            cells.extend(source.cell(name, spec) for name, spec in step)
+    body = "    answers = submission.answers or {}\n    get = answers.get\n"
+    return source.function("make_row", "submission", body, cells)
 
 
 def submission_row(definition: FormDefinition, submission: SubmissionRecord) -> list[str]:
