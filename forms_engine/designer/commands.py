@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .lint_commands import lint_command, new_command
+
 
 @click.group("import")
 def import_group() -> None:
@@ -15,3 +17,5 @@ def init_app(app: Flask) -> None:
     """Add the designer commands to the `forms-engine` command group."""
     # Each importer registers its subcommand here, one line each.
     app.cli.add_command(import_group)
+    app.cli.add_command(new_command)
+    app.cli.add_command(lint_command)
