@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .lint_commands import lint_command, new_command
+from .reference import reference_command
 
 
 @click.group("import")
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_group)
     app.cli.add_command(new_command)
     app.cli.add_command(lint_command)
+    app.cli.add_command(reference_command)

@@ -1,0 +1,66 @@
+"""docs/reference.md is generated from the definition JSON Schema (and the lint rules): it must be
+exactly what `forms-engine reference` writes today, and cover every component type and operator."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from forms_engine.definitions.loader import definition_schema
+from forms_engine.designer.lint import RULES
+from forms_engine.designer.reference import REFERENCE_PATH, generate_reference, reference_command
+
+REGENERATE = "docs/reference.md is out of date with the schema: run `.venv/bin/forms-engine reference`"
+
+
+def test_the_committed_reference_is_what_the_schema_generates() -> None:
+    assert REFERENCE_PATH.is_file(), REGENERATE
+    assert REFERENCE_PATH.read_text(encoding="utf-8") == generate_reference(), REGENERATE
+
+
+def test_the_reference_covers_every_component_type_operator_property_and_rule() -> None:
+    text = generate_reference()
+    schema = definition_schema()
+    for kind in schema["$defs"]["component"]["properties"]["type"]["enum"]:
+        assert f"\n### {kind}\n" in text
+    comparison = schema["$defs"]["condition"]["oneOf"][4]["properties"]["op"]["enum"]
+    for op in comparison:
+        assert f"| `{op}` |" in text
+    for key in schema["properties"]:
+        assert f"| `{key}` |" in text
+    for rule in RULES:
+        assert f"| {rule} |" in text
+
+
+def test_every_link_in_the_reference_leads_to_a_heading() -> None:
+    text = generate_reference()
+    anchors = set()
+    for heading in re.findall(r"^#+ (.+)$", text, re.MULTILINE):
+        anchor = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        assert anchor not in anchors, f"two headings make the anchor #{anchor}"
+        anchors.add(anchor)
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, target
+
+
+def test_a_new_description_in_the_schema_changes_the_reference() -> None:
+    schema = copy.deepcopy(definition_schema())
+    schema["properties"]["slug"]["description"] = "A brand new description of the slug."
+    assert "A brand new description of the slug." in generate_reference(schema)
+
+
+def test_the_command_writes_the_reference_and_checks_it(tmp_path: Path) -> None:
+    output = tmp_path / "reference.md"
+    runner = CliRunner()
+    stale = runner.invoke(reference_command, ["--check", "--output", str(output)])
+    assert stale.exit_code == 1
+    assert "out of date" in stale.output
+    written = runner.invoke(reference_command, ["--output", str(output)])
+    assert written.exit_code == 0, written.output
+    assert output.read_text(encoding="utf-8") == generate_reference()
+    fresh = runner.invoke(reference_command, ["--check", "--output", str(output)])
+    assert fresh.exit_code == 0
+    assert "up to date" in fresh.output
