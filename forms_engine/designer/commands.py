@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .importers.defra import defra_command
 from .importers.pdf import pdf_command
 from .lint_commands import lint_command, new_command
 from .reference import reference_command
@@ -18,6 +19,7 @@ def import_group() -> None:
 def init_app(app: Flask) -> None:
     """Add the designer commands to the `forms-engine` command group."""
     # Each importer registers its subcommand here, one line each.
+    import_group.add_command(defra_command)
     import_group.add_command(pdf_command)
     app.cli.add_command(import_group)
     app.cli.add_command(new_command)
