@@ -4,6 +4,9 @@
 a rule id, a level, the JSON path, what is wrong and how to fix it. `check_definition` and `lint_file`
 validate first, so they take anything (the preview, the designer pages and `forms-engine lint` use them).
 A definition silences a rule, where a finding is a considered choice, under `lint.silence` with a reason.
+
+Levels: the accessibility rules (FE1xx), the journey rules (FE2xx) and unfilled TODOs (FE401) are errors;
+content advice (FE3xx) and unused silences (FE402) are warnings. `RULES` lists them all.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -633,7 +636,7 @@ class _Outcome:
 
 _END = _Outcome(finishes=True)
 #: Points of the journey explored at most, before the route analysis gives up (and says nothing).
-ROUTE_BUDGET = 100_000
+ROUTE_BUDGET = 10_000
 
 
 class _TooComplex(Exception):
@@ -645,17 +648,6 @@ def _flatten(values: Iterable[Any]) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return flat
-
-
-def _leaves(
-    condition: Mapping[str, Any], named: Mapping[str, Any], seen: frozenset[str] = frozenset()
-) -> Iterator[Mapping[str, Any]]:
-    for leaf, _ in conditions.walk(condition, "$"):
-        if "ref" in leaf:
-            if leaf["ref"] in named and leaf["ref"] not in seen:
-                yield from _leaves(named[leaf["ref"]], named, seen | {leaf["ref"]})
-        else:
-            yield leaf
 
 
 def _around(points: Iterable[float], step: float) -> list[float]:
@@ -698,9 +690,14 @@ def _candidates(
         found = _list_values(component, lists)
     elif kind == "CheckboxesField":
         items = _list_values(component, lists)
-        mentioned = [v for v in items if v in values][:6]
+        mentioned = [v for v in items if v in values]
         base = mentioned + [v for v in items if v not in mentioned][:1]
-        found = [list(c) for r in range(1, len(base) + 1) for c in itertools.combinations(base, r)]
+        if len(base) <= 6:
+            found = [list(c) for r in range(1, len(base) + 1) for c in itertools.combinations(base, r)]
+        else:
+            # Too many to combine every way: each one alone, all of them, and all but one.
+            found = [[v] for v in items] + [items, mentioned]
+            found += [[v for v in mentioned if v != left_out] for left_out in mentioned]
     elif kind == "NumberField":
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         options = component.get("options", {})
@@ -739,42 +736,78 @@ def _candidates(
     return list(unique.values())
 
 
+Residual = Any  # True, False, None (no condition) or a condition still waiting for answers
+
+
+def _expand(condition: Mapping[str, Any], named: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A condition with its references to named conditions replaced by what they say (the validator
+    has rejected cycles)."""
+    if "ref" in condition:
+        return _expand(named[condition["ref"]], named)
+    for key in ("all", "any"):
+        if key in condition:
+            return {key: [_expand(part, named) for part in condition[key]]}
+    if "not" in condition:
+        return {"not": _expand(condition["not"], named)}
+    return condition
+
+
+def _reduce(condition: Residual, known: Callable[[Mapping[str, Any]], bool | None]) -> Residual:
+    """What is left of a condition once the comparisons `known` can decide are decided."""
+    if condition is None or isinstance(condition, bool):
+        return condition
+    for key, stop in (("all", False), ("any", True)):
+        if key in condition:
+            parts = []
+            for part in condition[key]:
+                left = _reduce(part, known)
+                if left is stop:
+                    return stop
+                if left is not (not stop):
+                    parts.append(left)
+            if not parts:
+                return not stop
+            return parts[0] if len(parts) == 1 else {key: parts}
+    if "not" in condition:
+        inner = _reduce(condition["not"], known)
+        return (not inner) if isinstance(inner, bool) else {"not": inner}
+    decided = known(condition)
+    return condition if decided is None else decided
+
+
 class _Routes:
     """Every route through the journey, explored over answers that stand for all the others.
 
     The path is linear (pages in order, each with an optional condition), so a route is decided by
-    the answers to the questions the page conditions use. Explored depth first, remembering each
-    point by the answers later conditions still read.
+    the answers to the questions page conditions use. A point of the exploration is a page and what
+    is left of the conditions of the pages from there on once the answers given so far are put in
+    them: points that leave the same conditions behind have the same future, and are explored once.
     """
 
     def __init__(self, ctx: _Context):
         self.ctx = ctx
         self.pages = ctx.pages
-        named = ctx.named
         self.today = date.today()
-        deciding: dict[str, list[Mapping[str, Any]]] = {}
+        self.conditions: tuple[Residual, ...] = tuple(
+            _expand(page["condition"], ctx.named) if "condition" in page else None for page in self.pages
+        )
+        leaves: dict[str, list[Mapping[str, Any]]] = {}
         counted: dict[str, list[Mapping[str, Any]]] = {}
-        self.read_from: list[frozenset[str]] = []
-        for page in self.pages:
-            if "condition" in page:
-                for leaf in _leaves(page["condition"], named):
-                    if "component" in leaf:
-                        deciding.setdefault(leaf["component"], []).append(leaf)
-                    elif "count" in leaf:
-                        counted.setdefault(leaf["count"], []).append(leaf)
-        reads: frozenset[str] = frozenset()
-        for page in reversed(self.pages):
-            if "condition" in page:
-                reads |= conditions.referenced_components(page["condition"], named)
-                reads |= {f"#{r}" for r in conditions.referenced_repeats(page["condition"], named)}
-            self.read_from.append(reads)
-        self.read_from.reverse()
-        self.read_from.append(frozenset())
-        self.candidates = {
-            name: _candidates(ctx.components[name], leaves, ctx.lists)
-            for name, leaves in deciding.items()
-            if name in ctx.components
-        }
+        for condition in self.conditions:
+            for leaf, _ in conditions.walk(condition or {}, "$"):
+                if "component" in leaf:
+                    leaves.setdefault(leaf["component"], []).append(leaf)
+                elif "count" in leaf:
+                    counted.setdefault(leaf["count"], []).append(leaf)
+        #: For each deciding question, one answer per way the conditions can tell answers apart.
+        self.candidates: dict[str, list[Any]] = {}
+        for name, its_leaves in leaves.items():
+            if name in ctx.components:
+                by_outcome: dict[tuple[bool, ...], Any] = {}
+                for answer in _candidates(ctx.components[name], its_leaves, ctx.lists):
+                    outcome = tuple(self._holds(leaf, answer) for leaf in its_leaves)
+                    by_outcome.setdefault(outcome, answer)
+                self.candidates[name] = list(by_outcome.values())
         index = {page["id"]: i for i, page in enumerate(self.pages)}
         self.repeat_ends: dict[int, tuple[str, list[int]]] = {}
         for repeat in ctx.data.get("repeats", []):
@@ -787,24 +820,20 @@ class _Routes:
             ]
             counts = {c for c in _around(wanted, 1) if low <= c <= high} | {low, high}
             self.repeat_ends[last] = (repeat["id"], sorted(int(c) for c in counts))
-        self.memo: dict[tuple[Any, ...], _Outcome] = {}
+        self.memo: dict[tuple[int, str], _Outcome] = {}
         self.explored = 0
 
+    def _holds(self, leaf: Mapping[str, Any], answer: Any) -> bool:
+        answers = {} if answer is None else {leaf["component"]: answer}
+        return conditions.evaluate(leaf, answers, {}, self.today)
+
     def outcome(self) -> _Outcome:
-        return self._from(0, {}, {})
+        return self._from(0, self.conditions)
 
-    def _key(self, i: int, taken: Mapping[str, Any], counts: Mapping[str, int]) -> tuple[Any, ...]:
-        reads = self.read_from[i]
-        return (
-            i,
-            tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in taken.items() if k in reads)),
-            tuple(sorted((k, v) for k, v in counts.items() if f"#{k}" in reads)),
-        )
-
-    def _from(self, i: int, taken: Mapping[str, Any], counts: Mapping[str, int]) -> _Outcome:
+    def _from(self, i: int, residuals: tuple[Residual, ...]) -> _Outcome:
         if i >= len(self.pages):
             return _END
-        key = self._key(i, taken, counts)
+        key = (i, json.dumps(residuals[i:], sort_keys=True))
         known = self.memo.get(key)
         if known is not None:
             return known
@@ -812,39 +841,70 @@ class _Routes:
         if self.explored > ROUTE_BUDGET:
             raise _TooComplex
         page = self.pages[i]
-        condition = page.get("condition")
-        if condition is not None and not conditions.evaluate(
-            condition, taken, self.ctx.named, self.today, counts
-        ):
-            result = self._after(i, taken, counts)
+        names = [c["name"] for c in page["components"] if c["type"] in QUESTION_TYPES]
+        on = residuals[i]
+        outcomes: list[_Outcome] = []
+        if on is not True and on is not None:
+            # Off the path (or, were the condition still open, possibly so): its questions unanswered.
+            outcomes.append(self._after(i, self._answer(residuals, dict.fromkeys(names))))
+        if on is False:
+            result = outcomes[0]
         elif page.get("exit"):
-            result = _Outcome(reached=frozenset({i}))
+            result = self._merge(_Outcome(reached=frozenset({i})), outcomes)
         else:
-            names = [c["name"] for c in page["components"] if c["name"] in self.candidates]
-            outcomes = [
-                self._after(i, {**taken, **dict(zip(names, answers, strict=True))}, counts)
-                for answers in itertools.product(*(self.candidates[n] for n in names))
+            deciding = [n for n in names if n in self.candidates]
+            taken = [
+                self._after(
+                    i,
+                    self._answer(
+                        residuals, {**dict.fromkeys(names), **dict(zip(deciding, answers, strict=True))}
+                    ),
+                )
+                for answers in itertools.product(*(self.candidates[n] for n in deciding))
             ]
-            finishes = any(o.finishes for o in outcomes)
-            result = _Outcome(
-                reached=frozenset({i}).union(*(o.reached for o in outcomes)),
+            finishes = any(o.finishes for o in taken)
+            here = _Outcome(
+                reached=frozenset({i}).union(*(o.reached for o in taken)),
                 finishes=finishes,
-                finishing=frozenset({i} if finishes else ()).union(*(o.finishing for o in outcomes)),
+                finishing=frozenset({i} if finishes else ()).union(*(o.finishing for o in taken)),
             )
+            result = self._merge(here, outcomes)
         self.memo[key] = result
         return result
 
-    def _after(self, i: int, taken: Mapping[str, Any], counts: Mapping[str, int]) -> _Outcome:
+    @staticmethod
+    def _merge(first: _Outcome, others: list[_Outcome]) -> _Outcome:
+        every = [first, *others]
+        return _Outcome(
+            reached=frozenset().union(*(o.reached for o in every)),
+            finishes=any(o.finishes for o in every),
+            finishing=frozenset().union(*(o.finishing for o in every)),
+        )
+
+    def _answer(self, residuals: tuple[Residual, ...], answers: Mapping[str, Any]) -> tuple[Residual, ...]:
+        """The conditions left once a page's questions have these answers (None: not answered)."""
+
+        def known(leaf: Mapping[str, Any]) -> bool | None:
+            name = leaf.get("component")
+            return self._holds(leaf, answers[name]) if isinstance(name, str) and name in answers else None
+
+        return tuple(_reduce(condition, known) for condition in residuals)
+
+    def _after(self, i: int, residuals: tuple[Residual, ...]) -> _Outcome:
         """Go on from after page `i`; at the end of a repeat, once per number of items that matters."""
         if i not in self.repeat_ends:
-            return self._from(i + 1, taken, counts)
+            return self._from(i + 1, residuals)
         repeat_id, options = self.repeat_ends[i]
-        outcomes = [self._from(i + 1, taken, {**counts, repeat_id: n}) for n in options]
-        return _Outcome(
-            reached=frozenset().union(*(o.reached for o in outcomes)),
-            finishes=any(o.finishes for o in outcomes),
-            finishing=frozenset().union(*(o.finishing for o in outcomes)),
-        )
+        outcomes = []
+        for count in options:
+
+            def known(leaf: Mapping[str, Any], count: int = count) -> bool | None:
+                if leaf.get("count") != repeat_id:
+                    return None
+                return conditions.evaluate(leaf, {}, {}, self.today, {repeat_id: count})
+
+            outcomes.append(self._from(i + 1, tuple(_reduce(c, known) for c in residuals)))
+        return self._merge(outcomes[0], outcomes[1:])
 
 
 def _route_outcome(ctx: _Context) -> _Outcome | None:
@@ -1159,8 +1219,3 @@ def lint_file(path: Path) -> LintResult:
     except DefinitionError as exc:
         return LintResult(list(exc.problems), [_invalid(p) for p in exc.problems], [])
     return check_definition(data)
-
-
-def rules_by_level(level: Level) -> Sequence[Rule]:
-    """The rules of one level, in the documented order."""
-    return [rule for rule in RULES.values() if rule.level == level]

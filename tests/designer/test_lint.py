@@ -424,6 +424,25 @@ def _reachable_condition(data: Data) -> None:
     page(data, 3)["condition"] = {"component": "inEngland", "op": "is", "value": True}
 
 
+def _many_checkboxes(data: Data) -> None:
+    """A condition on the last of many options that conditions mention is still seen to hold."""
+    items = [{"text": f"Flower {i}", "value": f"f{i}"} for i in range(9)]
+    data["lists"].append({"id": "flowers", "items": items})
+    forage = question("forage", "Which flowers do your bees forage on?", "CheckboxesField", list="flowers")
+    data["pages"].append(extra_page("forage", [{**forage, "shortTitle": "Forage"}]))
+    for i in range(9):
+        data["pages"].append(
+            extra_page(
+                f"flower-{i}",
+                [content(f"flower{i}", f"Flower {i} needs a note.")],
+                condition={
+                    "all": [{"component": "forage", "op": "contains", "value": f"f{i}"}]
+                    + ([{"component": "forage", "op": "contains", "value": "f0"}] if i == 8 else [])
+                },
+            )
+        )
+
+
 def _exit_decided_elsewhere(data: Data) -> None:
     _dead_end(data)
     data["pages"][-1]["condition"] = {"component": "hives", "op": "greaterThan", "value": 400}
@@ -479,6 +498,7 @@ NEGATIVE: list[tuple[str, Mutate]] = [
             )
         ),
     ),
+    ("FE201", _many_checkboxes),
     ("FE202", _exit_decided_elsewhere),
     ("FE203", _exit_decided_elsewhere),
     ("FE204", lambda d: component(d, 2).pop("condition", None)),
@@ -769,3 +789,46 @@ def test_lint_is_a_forms_engine_command(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1] == f"{path}: 0 errors, 1 warning"
     assert "content and accessibility" in CliRunner().invoke(main, ["lint", "--help"]).output
+
+
+def test_routes_through_a_long_chain_of_conditions_are_explored_and_reasoned_about() -> None:
+    """15 radios questions, each page asked when any earlier answer is 'v1': far too many answer
+    combinations to try one by one, yet lint still sees that the last page can never be reached
+    (when q0 is v1 the q13 page is asked, so q13 cannot be unanswered)."""
+
+    def chain(data: Data) -> None:
+        items = [{"text": f"Option {i}", "value": f"v{i}"} for i in range(5)]
+        data["lists"].append({"id": "five", "items": items})
+        for k in range(15):
+            page_data = extra_page(
+                f"p{k}",
+                [
+                    question(
+                        f"q{k}",
+                        f"Which option is number {k}?",
+                        "RadiosField",
+                        list="five",
+                        shortTitle=f"Option {k}",
+                    )
+                ],
+            )
+            if k:
+                page_data["condition"] = {
+                    "any": [{"component": f"q{j}", "op": "is", "value": "v1"} for j in range(k)]
+                }
+            data["pages"].append(page_data)
+        data["pages"].append(
+            extra_page(
+                "never",
+                [content("never", "You will not see this.")],
+                condition={
+                    "all": [
+                        {"component": "q0", "op": "is", "value": "v1"},
+                        {"component": "q13", "op": "notAnswered"},
+                    ]
+                },
+            )
+        )
+
+    findings = findings_for(chain)
+    assert [(f.rule, f.path) for f in findings] == [("FE201", "$.pages[20].condition")]
