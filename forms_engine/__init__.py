@@ -48,6 +48,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from . import caseworker, cli, mail, schemas_view, security
+    from .designer import views as designer_views
     from .runner import views
 
     mail.init_app(app)
@@ -56,6 +57,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     caseworker.init_app(app)
     cli.init_app(app)
     schemas_view.init_app(app)
+    designer_views.init_app(app)
 
     if "forms_engine.registry" not in app.extensions:
         app.extensions["forms_engine.registry"] = FormRegistry.from_directory(

@@ -8,6 +8,7 @@ from flask import Flask
 from .importers.defra import defra_command
 from .importers.pdf import pdf_command
 from .lint_commands import lint_command, new_command
+from .map_commands import map_command, preview_command
 from .reference import reference_command
 
 
@@ -25,3 +26,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(new_command)
     app.cli.add_command(lint_command)
     app.cli.add_command(reference_command)
+    app.cli.add_command(map_command)
+    app.cli.add_command(preview_command)
