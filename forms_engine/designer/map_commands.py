@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import tempfile
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from ..definitions.loader import DefinitionError, load_definition
 from ..definitions.model import FormDefinition
@@ -68,6 +70,10 @@ def map_command(form: str, output: Path | None, as_text: bool) -> None:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @click.command("preview")
 @click.option("--port", default=5050, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option(
@@ -91,5 +97,8 @@ def preview_command(port: int, directory: Path) -> None:
             f"(emails in {Path(folder) / 'outbox'}; press Ctrl+C to stop)",
             err=True,
         )
+        # Stopped by a signal too, the temporary folder is removed on the way out.
+        signal.signal(signal.SIGTERM, _interrupt)
+        # Not app.run(), which does nothing under the `flask` command line that runs this one.
         with contextlib.suppress(KeyboardInterrupt):
-            app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
+            run_simple("127.0.0.1", port, app, use_reloader=False, use_debugger=False, threaded=True)

@@ -219,7 +219,28 @@ def test_nothing_is_reloaded_while_nothing_changes(preview_app: Flask) -> None:
     assert form_registry(preview_app) is registry
 
 
-def test_the_preview_command_is_registered(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["preview", "--help"])
-    assert result.exit_code == 0
-    assert "--port" in result.output and "--dir" in result.output
+def test_the_preview_command_serves_the_folder_on_127_0_0_1(
+    app: Flask, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: dict[str, Any] = {}
+
+    def run_simple(host: str, port: int, application: Flask, **options: Any) -> None:
+        served.update(host=host, port=port, app=application, options=options)
+        served["outbox"] = Path(application.config["MAIL_OUTBOX_DIR"])
+        served["forms"] = sorted(form_registry(application).forms)
+        with application.app_context():
+            db.engine.dispose()
+
+    from forms_engine.designer import map_commands
+
+    monkeypatch.setattr(map_commands, "run_simple", run_simple)
+    monkeypatch.setattr(map_commands.signal, "signal", lambda *args: None)
+    result = app.test_cli_runner().invoke(args=["preview", "--port", "5099", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (served["host"], served["port"]) == ("127.0.0.1", 5099)
+    assert served["options"]["use_reloader"] is False and served["options"]["use_debugger"] is False
+    assert served["forms"] == [POULTRY]
+    assert served["app"].config["MAIL_BACKEND"] == "outbox"
+    assert not served["outbox"].parent.exists(), "the temporary folder is removed afterwards"
+    help_text = app.test_cli_runner().invoke(args=["preview", "--help"]).output
+    assert "--port" in help_text and "--dir" in help_text
