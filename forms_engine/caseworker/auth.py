@@ -148,8 +148,11 @@ def session_problem() -> str | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path in the caseworker area of this site (never another site)."""
-    if not target or "\\" in target or not target.startswith("/caseworker/") or target.startswith("//"):
+    """`target` if it is a path in the signed-in areas of this site, the caseworker and designer
+    pages (never another site)."""
+    if not target or "\\" in target or target.startswith("//"):
+        return None
+    if not target.startswith(("/caseworker/", "/designer/")):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -318,3 +318,22 @@ def test_designer_text_is_escaped_on_every_page(
         assert not page.soup.select("main script"), path
         assert not page.soup.select("main img"), path
         assert "<script>alert('title')</script>" in page.soup.get_text(), path
+
+
+def test_a_designer_signing_in_from_a_designer_page_comes_back_to_it_and_home_links_there(
+    tmp_path: Path,
+) -> None:
+    from tests.caseworker.conftest import PASSWORD
+
+    app = make_app(f"sqlite:///{tmp_path / 'back.sqlite'}")
+    create_user(app, "back-designer@example.gov.uk", role="designer", organisation=None)
+    client = BrowserClient(app)
+    first = client.client.get("/designer/")
+    assert first.status_code == 302 and "next=/designer/" in first.headers["Location"]
+    client.get(first.headers["Location"])
+    response = client.post(
+        first.headers["Location"], {"email": "back-designer@example.gov.uk", "password": PASSWORD}
+    )
+    assert response.status == 302 and response.response.headers["Location"] == "/designer/"
+    home = client.get("/caseworker/")
+    assert home.soup.select_one("#designer-link a")["href"] == "/designer/"
