@@ -521,6 +521,27 @@ def test_v2_page_conditions_with_and_or_coordinators_and_nested_references() -> 
     }
 
 
+def test_a_v2_terminal_page_is_an_exit_page_holding_content_only() -> None:
+    conditions = [
+        {"id": "k-minor", "displayName": "minor", "items": [item("c-adult", "is", False, "BooleanValue")]}
+    ]
+    data = v2_form(conditions, "k-minor")
+    terminal = data["pages"][1]
+    terminal.update(controller="TerminalPageController", title="You cannot use this service")
+    terminal["components"].insert(
+        0, {"type": "Markdown", "name": "why", "content": "You must be 18 or over."}
+    )
+    definition, report = convert(data)
+    exit_page = definition["pages"][1]
+    assert exit_page["exit"] is True and exit_page["condition"] == {"ref": "minor"}
+    assert [c["name"] for c in exit_page["components"]] == ["why"]
+    assert "$.pages[1]: warning: the questions of an end page are not carried over: one" in report
+    data["pages"][1].pop("condition")
+    definition, report = convert(data)
+    assert [p["path"] for p in definition["pages"]] == ["/about", "/one"]
+    assert "$.pages[2]: warning: never reached: the page '/one' before it ends the journey" in report
+
+
 @pytest.mark.parametrize(("operator", "direction", "expected"), RELATIVE_CASES)
 def test_a_v2_relative_date_becomes_a_native_relative_date(
     operator: str, direction: str, expected: dict

@@ -926,13 +926,24 @@ class _Converter:
             self.note(
                 page.path, WARNING, "the page has no components: it shows its title until you add content"
             )
+        if page.kind == "exit" and page.questions:
+            # Defra shows an end page's questions without a way to answer them; a native exit page
+            # holds content only.
+            self.note(
+                page.path,
+                WARNING,
+                f"the questions of an end page are not carried over: {', '.join(page.questions)}",
+            )
+            components = [c for c in components if c["name"] not in page.questions] or components[:0]
+            page.questions = []
+            if not components:
+                components.append({"id": self.names.claim("content"), "type": "Markdown"})
+                components[-1].update(name=components[-1]["id"], content=self.english(title))
         native["components"] = components
         if page.kind == "exit":
             native["exit"] = True
         page.native = native
         self.leftovers(source, handled, page.path, "page")
-        if "events" in source and not _empty(source["events"]):
-            pass  # reported by leftovers
 
     def repeat_of(self, page: _Page) -> dict[str, Any] | None:
         repeat = page.source.get("repeat")
