@@ -4,7 +4,8 @@ at: placeholders for what the Defra format does not hold, and every part not car
 JSON path in the source.
 
 `convert_defra(data, source_name)` does the work; `forms-engine import defra FILE...` runs it.
-Conditions are in `defra_conditions`, the page flow in `defra_flow`, text helpers in `defra_text`.
+Components are converted in `defra_components`, conditions in `defra_conditions`, the page flow in
+`defra_flow`; `defra_base` holds the findings and texts, `defra_text` the text helpers.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import difflib
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,19 @@ import click
 import yaml
 
 from ...definitions import conditions as native_conditions
-from ...definitions.loader import (
-    RESERVED_NAMES,
-    RESERVED_PATHS,
-    RESERVED_SLUGS,
-    definition_warnings,
-    validate_definition_data,
+from ...definitions.loader import RESERVED_SLUGS, definition_warnings, validate_definition_data
+from .defra_base import (
+    INFO,
+    WARNING,
+    DefraImportError,
+    Finding,
+    ImportResult,
+    SourceList,
+    SourcePage,
+    is_empty,
+    normalise_path,
 )
+from .defra_components import CONTENT_TYPES, ComponentConverter
 from .defra_conditions import Context, FieldInfo, Unsupported, convert_v1, convert_v2
 from .defra_flow import (
     FALSE,
@@ -41,19 +47,17 @@ from .defra_flow import (
     to_condition,
     topological_order,
 )
-from .defra_text import (
-    PATH_MAX,
-    UniqueNames,
-    camel_case,
-    demote_html_headings,
-    demote_markdown_headings,
-    example_for_pattern,
-    html_to_markdown,
-    identifier,
-    looks_like_html,
-    plain_text,
-    slugify,
-)
+from .defra_text import PATH_MAX, UniqueNames, camel_case, identifier, slugify
+
+__all__ = [
+    "DefraImportError",
+    "Finding",
+    "ImportResult",
+    "convert_defra",
+    "defra_command",
+    "load_defra_file",
+]
+
 
 # -- placeholders for what the native format needs and Defra's does not hold -------------------------
 PLACEHOLDER_REFERENCE = "TODO-REF"
@@ -66,103 +70,6 @@ PLACEHOLDER_WHAT_HAPPENS_NEXT = (
 )
 PLACEHOLDER_START = "TODO: say what this service is for, who can use it and what they need before they start."
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-
-QUESTION_TYPES = {
-    "TextField": "TextField",
-    "MultilineTextField": "MultilineTextField",
-    "NumberField": "NumberField",
-    "EmailAddressField": "EmailAddressField",
-    "TelephoneNumberField": "TelephoneNumberField",
-    "DatePartsField": "DatePartsField",
-    "DateField": "DatePartsField",
-    "MonthYearField": "MonthYearField",
-    "YesNoField": "YesNoField",
-    "RadiosField": "RadiosField",
-    "CheckboxesField": "CheckboxesField",
-    "SelectField": "SelectField",
-    "AutocompleteField": "SelectField",
-    "UkAddressField": "UkAddressField",
-    "DeclarationField": "DeclarationField",
-    "FileUploadField": "FileUploadField",
-    "WebsiteField": "TextField",
-}
-CONTENT_TYPES = frozenset({"Html", "Markdown", "InsetText", "Details", "List"})
-CHOICE_TYPES = frozenset({"RadiosField", "CheckboxesField", "SelectField"})
-#: Location questions asked as two numbers, as Defra's engine asks them: (part, title, min, max, decimals).
-SPLIT_FIELDS: dict[str, tuple[tuple[str, str, float, float, int], ...]] = {
-    "EastingNorthingField": (
-        ("Easting", "Easting", 0, 700000, 0),
-        ("Northing", "Northing", 0, 1300000, 0),
-    ),
-    "LatLongField": (
-        ("Latitude", "Latitude", 49.85, 60.859, 6),
-        ("Longitude", "Longitude", -13.687, 1.767, 6),
-    ),
-}
-#: Location references checked by a pattern: (pattern, example, error message).
-PATTERN_FIELDS = {
-    "OsGridRefField": (
-        r"[A-Za-z]{2} ?([0-9]{3} ?[0-9]{3}|[0-9]{4} ?[0-9]{4}|[0-9]{5} ?[0-9]{5})",
-        "ST 678 678",
-        "Enter an Ordnance Survey grid reference in the correct format, like ST 678 678",
-    ),
-    "NationalGridFieldNumberField": (
-        r"[A-Za-z]{2} ?[0-9]{4} ?[0-9]{4}",
-        "NG 1234 5678",
-        "Enter a National Grid field number in the correct format, like NG 1234 5678",
-    ),
-}
-#: Native `classes` values (widths) a component may keep.
-WIDTH_CLASSES = frozenset(
-    {
-        "govuk-!-width-full",
-        "govuk-!-width-three-quarters",
-        "govuk-!-width-two-thirds",
-        "govuk-!-width-one-half",
-        "govuk-!-width-one-third",
-        "govuk-!-width-one-quarter",
-    }
-)
-#: Native types whose options take `classes`.
-CLASSES_TYPES = frozenset(
-    {"TextField", "NumberField", "RadiosField", "CheckboxesField", "SelectField", "EmailAddressField"}
-    | {"TelephoneNumberField", "YesNoField", "UkAddressField", "DeclarationField"}
-)
-#: Native types that have a format error (for a Defra `customValidationMessage`).
-FORMAT_ERROR_TYPES = frozenset(
-    {"NumberField", "EmailAddressField", "TelephoneNumberField", "DatePartsField", "MonthYearField"}
-)
-#: File types by MIME type; the native engine checks files by content and knows these.
-MIME_TYPES = {
-    "application/pdf": "pdf",
-    "image/jpeg": "jpeg",
-    "image/jpg": "jpeg",
-    "image/png": "png",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "text/csv": "csv",
-    "text/plain": "txt",
-}
-ALL_FILE_TYPES = ["pdf", "jpeg", "png", "docx", "xlsx", "csv", "txt"]
-#: Joi message keys of Defra's `customValidationMessages` and the native error kind of each.
-JOI_ERRORS = {
-    "any.required": "required",
-    "string.empty": "required",
-    "array.base": "required",
-    "string.min": "minLength",
-    "string.max": "maxLength",
-    "string.pattern.base": "format",
-    "string.email": "format",
-    "number.base": "format",
-    "number.integer": "format",
-    "number.precision": "format",
-    "number.min": "min",
-    "number.max": "max",
-    "date.base": "format",
-    "date.min": "earliest",
-    "date.max": "latest",
-}
 ORGANISATIONS = {
     "APHA": "APHA",
     "ANIMAL AND PLANT HEALTH AGENCY": "APHA",
@@ -181,35 +88,6 @@ TOP_LEVEL_HANDLED = frozenset(
     | {"metadata", "specialPages"}
 )
 PAGE_HANDLED = frozenset({"id", "title", "path", "components", "next", "section", "controller", "condition"})
-COMPONENT_HANDLED = frozenset(
-    {"id", "type", "name", "title", "hint", "content", "options", "schema", "list", "shortDescription"}
-)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing for the designer to look at: where in the source (a JSON path), how serious
-    (error: not imported; warning: needs a designer's eye; info: carried over with a change), and what."""
-
-    path: str
-    level: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.level}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    definition: dict[str, Any]
-    report: list[Finding]
-
-    def findings(self, level: str) -> list[Finding]:
-        return [f for f in self.report if f.level == level]
-
-
-class DefraImportError(Exception):
-    """A file that could not be imported at all (unreadable, or not a Defra Forms definition)."""
 
 
 def load_defra_file(path: Path) -> Any:
@@ -253,171 +131,8 @@ def convert_defra(data: Mapping[str, Any], source_name: str) -> ImportResult:
     return _Converter(data, source_name).convert()
 
 
-# -- the conversion --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Page:
-    index: int
-    path: str  # JSON path in the source
-    source: Mapping[str, Any]
-    key: str  # the Defra path, normalised as Defra compares paths
-    kind: str  # question, summary, status, start, exit, repeat
-    native: dict[str, Any] = field(default_factory=dict)
-    questions: list[str] = field(default_factory=list)
-    repeat: dict[str, Any] | None = None
-
-    @property
-    def is_end(self) -> bool:
-        return self.kind in ("summary", "status")
-
-
-@dataclass
-class _Field:
-    """A source question, to resolve the references conditions make to it."""
-
-    source_name: str
-    source_id: str
-    section: str
-    title: str
-    page_key: str
-    info: FieldInfo
-
-
-@dataclass
-class _List:
-    id: str
-    path: str
-    items: list[dict[str, Any]]
-    by_source_value: dict[str, str]
-    by_text: dict[str, str]
-    by_item_id: dict[str, Any]
-
-
-def _normalise_path(path: Any) -> str:
-    return str(path or "").strip().strip("/")
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == {} or value == []
-
-
-def _describe(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-class _Converter:
-    def __init__(self, data: Mapping[str, Any], source_name: str):
-        if not isinstance(data, Mapping):
-            raise DefraImportError("not a Defra Forms definition: the top level is not an object")
-        if "schemaVersion" in data and "paperForm" in data:
-            raise DefraImportError("this is already a native form definition, not a Defra Forms definition")
-        pages = data.get("pages")
-        if not isinstance(pages, list) or not any(isinstance(p, Mapping) and "path" in p for p in pages):
-            raise DefraImportError("not a Defra Forms definition: it has no pages with a path")
-        self.data = data
-        self.source_name = source_name
-        self.report: list[Finding] = []
-        self.v2 = str(data.get("engine", "")).upper() == "V2" or data.get("schema") == 2
-        metadata = data.get("metadata")
-        self.metadata: Mapping[str, Any] = metadata if isinstance(metadata, Mapping) else {}
-        translations = self.metadata.get("translations")
-        welsh = translations.get("cy") if isinstance(translations, Mapping) else None
-        self.welsh: Mapping[str, Any] = welsh if isinstance(welsh, Mapping) else {}
-        self.used_translations: set[str] = set()
-        self.uses_welsh = False
-        self.sections: dict[str, str] = {}
-        self.section_defs: list[dict[str, Any]] = []
-        self.lists: dict[str, _List] = {}
-        self.list_defs: list[dict[str, Any]] = []
-        self.pages: list[_Page] = []
-        self.fields: list[_Field] = []
-        self.names = UniqueNames(RESERVED_NAMES)
-        self.page_ids = UniqueNames()
-        self.page_paths = UniqueNames(p.lstrip("/") for p in RESERVED_PATHS)
-        self.condition_ids = UniqueNames()
-        self.source_conditions: dict[str, tuple[int, Mapping[str, Any]]] = {}
-        self.converted: dict[int, str | None] = {}
-        self.converting: set[int] = set()
-        self.named: dict[str, dict[str, Any]] = {}
-        self.pending: list[tuple[dict[str, Any], str, str, str]] = []  # (target, source ref, path, what)
-
-    # -- findings ---------------------------------------------------------------------------------
-    def note(self, path: str, level: str, message: str) -> None:
-        finding = Finding(path, level, message)
-        if finding not in self.report:
-            self.report.append(finding)
-
-    def leftovers(self, source: Mapping[str, Any], handled: Iterable[str], path: str, what: str) -> None:
-        """Report every key of `source` with a value that the conversion did not use."""
-        handled = set(handled)
-        for key, value in source.items():
-            if key not in handled and not _empty(value):
-                self.note(
-                    f"{path}.{key}", WARNING, f"{what} '{key}' ({_describe(value)}) is not carried over"
-                )
-
-    # -- text -------------------------------------------------------------------------------------
-    def text(self, value: Any, keys: Iterable[str] = ()) -> Any:
-        """A native text (a string, or English and Welsh) from a Defra text and its translations."""
-        if isinstance(value, Mapping):
-            english = value.get("en")
-            welsh_inline = value.get("cy")
-        else:
-            english, welsh_inline = value, None
-        if english is None or (isinstance(english, str) and not english.strip()):
-            return None
-        english_text = str(english).strip()
-        welsh_text = str(welsh_inline).strip() if welsh_inline else None
-        for key in keys:
-            if key in self.welsh:
-                self.used_translations.add(key)
-                candidate = self.welsh[key]
-                if candidate is not None and str(candidate).strip():
-                    welsh_text = welsh_text or str(candidate).strip()
-        if welsh_text:
-            self.uses_welsh = True
-            return {"en": english_text, "cy": welsh_text}
-        return english_text
-
-    @staticmethod
-    def english(text: Any) -> str:
-        return str(text["en"]) if isinstance(text, Mapping) else str(text or "")
-
-    def map_text(self, text: Any, change: Any) -> Any:
-        """Apply `change` to each language of a native text."""
-        if isinstance(text, Mapping):
-            return {lang: change(value) for lang, value in text.items()}
-        return change(text)
-
-    def markdown(self, value: Any, keys: Iterable[str], path: str) -> Any:
-        """Defra content (Markdown, or HTML) as native Markdown, headings under the page's h1."""
-        text = self.text(value, keys)
-        if text is None:
-            return None
-        if looks_like_html(self.english(text)):
-            text = self.map_text(text, html_to_markdown)
-            self.note(path, INFO, "HTML turned into Markdown")
-        changed = [False]
-
-        def demote(content: str) -> str:
-            new, did = demote_markdown_headings(content.replace("\r\n", "\n"))
-            changed[0] = changed[0] or did
-            return new
-
-        text = self.map_text(text, demote)
-        if changed[0]:
-            self.note(path, INFO, "headings moved down a level: the page's title is its only level-1 heading")
-        return text if self.english(text).strip() else None
-
-    def plain(self, value: Any, keys: Iterable[str], path: str) -> Any:
-        """Defra text that the native format shows as plain text (hints, labels)."""
-        text = self.text(value, keys)
-        if text is not None and looks_like_html(self.english(text)):
-            text = self.map_text(text, plain_text)
-            self.note(path, INFO, "HTML tags removed: the native format shows this as plain text")
-        return text if text is None or self.english(text) else None
+class _Converter(ComponentConverter):
+    """A whole Defra definition: form, sections, lists, pages, conditions and flow."""
 
     # -- the whole conversion ---------------------------------------------------------------------
     def convert(self) -> ImportResult:
@@ -653,7 +368,7 @@ class _Converter:
     def check_answers(self) -> dict[str, Any]:
         parts: list[Any] = []
         declaration = self.data.get("declaration")
-        if not _empty(declaration):
+        if not is_empty(declaration):
             text = self.markdown(declaration, ["declaration"], "$.declaration")
             if text is not None:
                 parts.append(text)
@@ -705,22 +420,6 @@ class _Converter:
                 self.note(f"{path}.hideTitle", INFO, "the native journey always shows a page's section title")
             self.leftovers(section, {"name", "id", "title", "hideTitle"}, path, "section")
 
-    def section_of(self, value: Any, path: str) -> str | None:
-        if _empty(value):
-            return None
-        key = str(value)
-        if key in self.sections:
-            return self.sections[key]
-        close = difflib.get_close_matches(key, list(self.sections), n=1, cutoff=0.6)
-        if close:
-            self.note(
-                path, WARNING, f"no section '{key}': taken to be '{close[0]}', the closest name: check it"
-            )
-            self.sections[key] = self.sections[close[0]]
-            return self.sections[close[0]]
-        self.note(path, WARNING, f"no section '{key}': the page is carried over without a section")
-        return None
-
     def convert_lists(self) -> None:
         ids = UniqueNames()
         for index, source in enumerate(self.data.get("lists") or []):
@@ -732,7 +431,7 @@ class _Converter:
             native_id = ids.claim(identifier(name, "list", hyphens=True))
             list_keys = [k for k in (source.get("id"), source.get("name")) if k]
             items: list[dict[str, Any]] = []
-            info = _List(native_id, path, items, {}, {}, {})
+            info = SourceList(native_id, path, items, {}, {}, {})
             seen: set[str] = set()
             for j, item in enumerate(source.get("items") or []):
                 item_path = f"{path}.items[{j}]"
@@ -771,14 +470,14 @@ class _Converter:
                 hint_source = item.get("hint")
                 if isinstance(hint_source, Mapping) and "text" in hint_source:
                     hint_source = hint_source["text"]
-                if _empty(hint_source):
+                if is_empty(hint_source):
                     hint_source = item.get("description")
                 hint = self.plain(hint_source, [f"{k}.hint" for k in item_keys], f"{item_path}.hint")
                 if hint is not None:
                     native["hint"] = hint
-                if not _empty(item.get("condition")):
+                if not is_empty(item.get("condition")):
                     self.pending.append((native, str(item["condition"]), f"{item_path}.condition", "item"))
-                if not _empty(item.get("conditional")):
+                if not is_empty(item.get("conditional")):
                     self.note(
                         f"{item_path}.conditional",
                         WARNING,
@@ -808,20 +507,6 @@ class _Converter:
             for key in list_keys:
                 self.lists[str(key)] = info
             self.leftovers(source, {"id", "name", "title", "type", "items"}, path, "list")
-
-    def list_of(self, value: Any, path: str) -> _List | None:
-        if _empty(value):
-            self.note(path, WARNING, "a choice question without a list is not carried over")
-            return None
-        key = str(value)
-        if key in self.lists:
-            return self.lists[key]
-        close = difflib.get_close_matches(key, list(self.lists), n=1, cutoff=0.6)
-        if close:
-            self.note(path, WARNING, f"no list '{key}': taken to be '{close[0]}', the closest name: check it")
-            return self.lists[close[0]]
-        self.note(path, WARNING, f"no list '{key}': the question is not carried over")
-        return None
 
     # -- pages ------------------------------------------------------------------------------------
     def classify_pages(self) -> None:
@@ -860,7 +545,7 @@ class _Converter:
                 for c in source.get("components") or []
             ):
                 kind = "question"
-            page = _Page(index, path, source, _normalise_path(source["path"]), kind)
+            page = SourcePage(index, path, source, normalise_path(source["path"]), kind)
             if any(p.key == page.key for p in self.pages):
                 self.note(
                     f"{path}.path",
@@ -876,15 +561,7 @@ class _Converter:
             elif kind == "status":
                 self.note(path, INFO, "the confirmation page is the native confirmation page")
 
-    def page_keys(self, page: _Page, prop: str) -> list[str]:
-        keys = [f"pages.{k}.{prop}" for k in (page.source.get("id"), page.key, page.source.get("path")) if k]
-        return keys
-
-    @staticmethod
-    def component_keys(component: Mapping[str, Any], prop: str) -> list[str]:
-        return [f"components.{k}.{prop}" for k in (component.get("id"), component.get("name")) if k]
-
-    def convert_page(self, page: _Page) -> None:
+    def convert_page(self, page: SourcePage) -> None:
         source = page.source
         handled = set(PAGE_HANDLED) | {"repeat"}
         if page.kind == "start":
@@ -945,7 +622,7 @@ class _Converter:
         page.native = native
         self.leftovers(source, handled, page.path, "page")
 
-    def repeat_of(self, page: _Page) -> dict[str, Any] | None:
+    def repeat_of(self, page: SourcePage) -> dict[str, Any] | None:
         repeat = page.source.get("repeat")
         path = f"{page.path}.repeat"
         if not isinstance(repeat, Mapping):
@@ -973,527 +650,6 @@ class _Converter:
         self.leftovers(schema, {"min", "max"}, f"{path}.schema", "repeat setting")
         self.leftovers(repeat, {"options", "schema"}, path, "repeat setting")
         return native
-
-    # -- components -------------------------------------------------------------------------------
-    def claim_name(self, source_name: str, path: str, fallback: str) -> str:
-        base = identifier(source_name, fallback, hyphens=False) if source_name else fallback
-        if base in RESERVED_NAMES:
-            base = f"{base}Field"
-        name = self.names.claim(base)
-        if source_name and name != source_name:
-            self.note(
-                f"{path}.name",
-                INFO,
-                f"the answer name '{source_name}' is '{name}' here (names must be unique)",
-            )
-        return name
-
-    def register(self, page: _Page, component: Mapping[str, Any], info: FieldInfo, title: Any) -> None:
-        self.fields.append(
-            _Field(
-                source_name=str(component.get("name") or ""),
-                source_id=str(component.get("id") or ""),
-                section=str(page.source.get("section") or ""),
-                title=self.english(title).strip().lower(),
-                page_key=page.key,
-                info=info,
-            )
-        )
-
-    def convert_component(self, page: _Page, component: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
-        ctype = str(component.get("type") or "")
-        source_name = str(component.get("name") or "")
-        repeat_id = page.repeat["id"] if page.repeat else None
-        if ctype in CONTENT_TYPES:
-            return self.convert_content(component, path)
-        if ctype in SPLIT_FIELDS:
-            return self.convert_split(page, component, path, repeat_id)
-        if ctype in PATTERN_FIELDS:
-            pattern, example, message = PATTERN_FIELDS[ctype]
-            self.note(
-                path,
-                INFO,
-                f"a {ctype} is a TextField checked against a pattern here (the native engine has no {ctype})",
-            )
-            native = self.question(page, component, path, "TextField", repeat_id)
-            if native is None:
-                return []
-            native["options"] = {**native.get("options", {}), "regex": pattern, "example": example}
-            native["errors"] = {**native.get("errors", {}), "format": message}
-            return [native]
-        if ctype not in QUESTION_TYPES:
-            self.note(
-                path,
-                WARNING,
-                f"the component type '{ctype or '(none)'}' has no native equivalent: '{source_name}' is not "
-                "carried over",
-            )
-            self.fields.append(
-                _Field(
-                    source_name,
-                    str(component.get("id") or ""),
-                    str(page.source.get("section") or ""),
-                    str(component.get("title") or "").lower(),
-                    page.key,
-                    FieldInfo(
-                        source_name, ctype, ctype, not_comparable=f"'{source_name}' was not carried over"
-                    ),
-                )
-            )
-            return []
-        native_type = QUESTION_TYPES[ctype]
-        if native_type != ctype:
-            self.note(path, INFO, f"a {ctype} is a native {native_type}")
-        native = self.question(page, component, path, native_type, repeat_id)
-        return [native] if native is not None else []
-
-    def convert_content(self, component: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
-        ctype = str(component["type"])
-        options = component.get("options") or {}
-        name = self.claim_name(str(component.get("name") or ""), path, "content")
-        native: dict[str, Any] = {"id": name, "type": ctype, "name": name}
-        keys = self.component_keys(component, "content")
-        if ctype == "Html":
-            content = self.text(component.get("content"), keys)
-            changed = [False]
-
-            def demote(html: str) -> str:
-                new, did = demote_html_headings(html)
-                changed[0] = changed[0] or did
-                return new
-
-            content = self.map_text(content, demote) if content is not None else None
-            if changed[0]:
-                self.note(
-                    path, INFO, "headings moved down a level: the page's title is its only level-1 heading"
-                )
-        elif ctype == "List":
-            content = self.list_content(component, path)
-            native["type"] = "Markdown"
-        else:
-            content = self.markdown(component.get("content"), keys, f"{path}.content")
-        if content is None:
-            self.note(path, WARNING, f"a {ctype} without content is not carried over")
-            return []
-        native["content"] = content
-        if ctype == "Details":
-            title = self.plain(
-                component.get("title"), self.component_keys(component, "title"), f"{path}.title"
-            )
-            native["title"] = title or "More information"
-            if title is None:
-                self.note(f"{path}.title", WARNING, "details without a summary: it reads 'More information'")
-        if not _empty(options.get("condition")):
-            self.pending.append((native, str(options["condition"]), f"{path}.options.condition", "content"))
-        self.leftovers(
-            options, {"condition", "required", "type", "bold", "hideTitle"}, f"{path}.options", "option"
-        )
-        self.leftovers(component, COMPONENT_HANDLED, path, "component setting")
-        return [native]
-
-    def list_content(self, component: Mapping[str, Any], path: str) -> Any:
-        found = self.list_of(component.get("list"), f"{path}.list")
-        if found is None:
-            return None
-        numbered = (component.get("options") or {}).get("type") == "numbered"
-        self.note(path, INFO, "a List component is Markdown listing the list's items here")
-        languages = ["en", "cy"] if any(isinstance(i["text"], Mapping) for i in found.items) else ["en"]
-        texts = {}
-        for language in languages:
-            lines = []
-            for number, item in enumerate(found.items, start=1):
-                text = item["text"]
-                value = text.get(language, text["en"]) if isinstance(text, Mapping) else text
-                lines.append(f"{number}. {value}" if numbered else f"- {value}")
-            texts[language] = "\n".join(lines)
-        return texts if len(texts) > 1 else texts["en"]
-
-    def question(
-        self, page: _Page, component: Mapping[str, Any], path: str, native_type: str, repeat_id: str | None
-    ) -> dict[str, Any] | None:
-        ctype = str(component.get("type"))
-        options = component.get("options") or {}
-        schema = component.get("schema") or {}
-        if not isinstance(options, Mapping) or not isinstance(schema, Mapping):
-            self.note(path, WARNING, "options or schema is not an object: not carried over")
-            options = options if isinstance(options, Mapping) else {}
-            schema = schema if isinstance(schema, Mapping) else {}
-        source_name = str(component.get("name") or "")
-        list_info: _List | None = None
-        if native_type in CHOICE_TYPES:
-            list_info = self.list_of(component.get("list"), f"{path}.list")
-            if list_info is None:
-                self.register(
-                    page,
-                    component,
-                    FieldInfo(
-                        source_name,
-                        native_type,
-                        ctype,
-                        not_comparable=f"'{source_name}' was not carried over",
-                    ),
-                    component.get("title"),
-                )
-                return None
-        name = self.claim_name(source_name, path, "answer")
-        native: dict[str, Any] = {"id": name, "type": native_type, "name": name}
-        title = self.plain(component.get("title"), self.component_keys(component, "title"), f"{path}.title")
-        if title is None:
-            title = re.sub(r"(?<!^)(?=[A-Z])", " ", name).capitalize()
-            self.note(
-                f"{path}.title", WARNING, f"the question has no title: it reads '{title}' until you give one"
-            )
-        native["title"] = title
-        short = self.plain(
-            component.get("shortDescription"), self.component_keys(component, "shortDescription"), path
-        )
-        if short is not None:
-            native["shortTitle"] = short
-        hint = self.plain(component.get("hint"), self.component_keys(component, "hint"), f"{path}.hint")
-        if hint is not None:
-            native["hint"] = hint
-        if native_type == "DeclarationField":
-            content = self.markdown(component.get("content"), self.component_keys(component, "content"), path)
-            native["content"] = content or title
-        if list_info is not None:
-            native["list"] = list_info.id
-        if options.get("required") is False:
-            native["optional"] = True
-        handled_options = {"required", "condition"}
-        handled_schema: set[str] = set()
-        native_options: dict[str, Any] = {}
-        errors: dict[str, Any] = {}
-        self.question_options(
-            native_type,
-            component,
-            options,
-            schema,
-            path,
-            native_options,
-            errors,
-            handled_options,
-            handled_schema,
-        )
-        if not _empty(options.get("condition")):
-            self.note(
-                f"{path}.options.condition",
-                WARNING,
-                "a condition on a question is not carried over: put the question on a page of its own "
-                "with a page condition",
-            )
-        if options.get("optionalText") is False:
-            handled_options.add("optionalText")
-            self.note(
-                f"{path}.options.optionalText", INFO, "the native journey always marks optional questions"
-            )
-        self.custom_messages(native_type, options, path, errors, handled_options)
-        if native_options:
-            native["options"] = native_options
-        if errors:
-            native["errors"] = errors
-        self.leftovers(options, handled_options, f"{path}.options", "option")
-        self.leftovers(schema, handled_schema, f"{path}.schema", "validation setting")
-        if component.get("values") and ctype == "YesNoField":
-            self.note(
-                f"{path}.values", INFO, "the legacy 'values' setting is not needed: Yes and No are built in"
-            )
-        self.leftovers(component, COMPONENT_HANDLED | {"values"}, path, "component setting")
-        info = FieldInfo(
-            name=name,
-            type=native_type,
-            source_type=ctype,
-            values=tuple(item["value"] for item in list_info.items) if list_info else (),
-            by_source_value=list_info.by_source_value if list_info else {},
-            by_text=list_info.by_text if list_info else {},
-            repeat=repeat_id,
-        )
-        self.register(page, component, info, title)
-        return native
-
-    def question_options(
-        self,
-        native_type: str,
-        component: Mapping[str, Any],
-        options: Mapping[str, Any],
-        schema: Mapping[str, Any],
-        path: str,
-        out: dict[str, Any],
-        errors: dict[str, Any],
-        handled_options: set[str],
-        handled_schema: set[str],
-    ) -> None:
-        """The native options of a question from Defra's `options` and `schema`."""
-
-        def integer(value: Any) -> int | None:
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        def number(value: Any) -> float | int | None:
-            return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-        classes = options.get("classes")
-        if classes and native_type in CLASSES_TYPES and classes in WIDTH_CLASSES:
-            out["classes"] = classes
-            handled_options.add("classes")
-        autocomplete = options.get("autocomplete")
-        if (
-            isinstance(autocomplete, str)
-            and re.fullmatch(r"[a-z -]+", autocomplete)
-            and native_type in ("TextField", "EmailAddressField", "TelephoneNumberField", "YesNoField")
-        ):
-            out["autocomplete"] = autocomplete
-            handled_options.add("autocomplete")
-        if native_type == "TextField":
-            length = integer(schema.get("length"))
-            low = integer(schema.get("min")) if length is None else length
-            high = integer(schema.get("max")) if length is None else length
-            if low is not None and low > 0:
-                out["minLength"] = low
-            if high is not None and high >= 1:
-                out["maxLength"] = min(high, 10000)
-            handled_schema.update({"length", "min", "max"})
-            if schema.get("regex"):
-                handled_schema.add("regex")
-                self.regex(str(schema["regex"]), f"{path}.schema.regex", out, errors)
-            if component.get("type") == "WebsiteField":
-                self.note(path, INFO, "a WebsiteField is a TextField here: the address is not checked")
-        elif native_type == "MultilineTextField":
-            words = integer(options.get("maxWords"))
-            if words is not None and words >= 1:
-                out["maxWords"] = min(words, 20000)
-                handled_options.add("maxWords")
-            high = (
-                integer(schema.get("max")) if schema.get("length") is None else integer(schema.get("length"))
-            )
-            if high is not None and high >= 1:
-                if "maxWords" in out:
-                    self.note(
-                        f"{path}.schema.max",
-                        WARNING,
-                        "a word limit and a character limit: the word limit is kept",
-                    )
-                else:
-                    out["maxLength"] = min(high, 100000)
-                handled_schema.update({"max", "length"})
-            rows = integer(options.get("rows"))
-            if rows is not None:
-                out["rows"] = min(max(rows, 2), 30)
-                handled_options.add("rows")
-        elif native_type == "NumberField":
-            bottom, top = number(schema.get("min")), number(schema.get("max"))
-            if bottom is not None:
-                out["min"] = bottom
-            if top is not None:
-                out["max"] = top
-            handled_schema.update({"min", "max"})
-            precision = integer(schema.get("precision"))
-            if precision is not None:
-                out["decimals"] = min(max(precision, 0), 6)
-                handled_schema.add("precision")
-            else:
-                self.note(
-                    path,
-                    INFO,
-                    "Defra takes any number of decimal places unless a precision is set; the native field "
-                    "takes whole numbers: set options.decimals if decimals are needed",
-                )
-            for key, limit in (("prefix", 5), ("suffix", 20)):
-                text = self.text(options.get(key), self.component_keys(component, key))
-                if text is not None and all(
-                    len(t) <= limit for t in ([text] if isinstance(text, str) else text.values())
-                ):
-                    out[key] = text
-                    handled_options.add(key)
-        elif native_type in ("DatePartsField", "MonthYearField"):
-            for key, bound, sign in (("maxDaysInPast", "earliest", "-"), ("maxDaysInFuture", "latest", "+")):
-                days = integer(options.get(key))
-                if days is not None and days >= 0:
-                    out[bound] = "today" if days == 0 else f"{sign}{min(days, 9999)}d"
-                    handled_options.add(key)
-        elif native_type == "CheckboxesField":
-            length = integer(schema.get("length"))
-            low = integer(schema.get("min")) if length is None else length
-            high = integer(schema.get("max")) if length is None else length
-            found = self.lists.get(str(component.get("list")))
-            count = len(found.items) if found else None
-            if low is not None and low >= 1:
-                out["minSelected"] = min(low, count) if count else low
-            if high is not None and high >= 1:
-                out["maxSelected"] = high
-            handled_schema.update({"min", "max", "length"})
-        elif native_type == "FileUploadField":
-            out["accept"] = self.file_types(options.get("accept"), f"{path}.options.accept")
-            handled_options.add("accept")
-            length = integer(schema.get("length"))
-            low = integer(schema.get("min")) if length is None else length
-            high = integer(schema.get("max")) if length is None else length
-            if high is not None and high >= 1:
-                if high > 20:
-                    self.note(f"{path}.schema.max", INFO, "the native upload takes at most 20 files")
-                out["maxFiles"] = min(high, 20)
-            if low is not None and low >= 1:
-                out["minFiles"] = min(low, out.get("maxFiles", 1) if high is not None else 20)
-                out.setdefault("maxFiles", max(out["minFiles"], 1))
-            handled_schema.update({"min", "max", "length"})
-            self.note(
-                path,
-                INFO,
-                "each file may be at most 10MB (the native default): set options.maxSizeMb for another limit",
-            )
-        if native_type in ("RadiosField", "CheckboxesField") and "bold" in options:
-            handled_options.add("bold")
-            self.note(f"{path}.options.bold", INFO, "bold item labels are not carried over")
-        if native_type == "UkAddressField" and options.get("usePostcodeLookup"):
-            handled_options.add("usePostcodeLookup")
-            self.note(
-                f"{path}.options.usePostcodeLookup",
-                INFO,
-                "the native address question has no postcode lookup: users type the address",
-            )
-
-    def regex(self, pattern: str, path: str, out: dict[str, Any], errors: dict[str, Any]) -> None:
-        """A Defra (JavaScript) pattern as a native regex with its example answer."""
-        anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
-        python = pattern if anchored else f"(?s).*(?:{pattern}).*"
-        try:
-            re.compile(python)
-        except re.error as exc:
-            self.note(path, WARNING, f"the pattern is not carried over: Python cannot read it ({exc})")
-            return
-        example = example_for_pattern(python)
-        if example is None:
-            self.note(
-                path, WARNING, "the pattern is not carried over: no example answer for it could be made"
-            )
-            return
-        if not anchored:
-            self.note(path, INFO, "the pattern may match anywhere in the answer, as in Defra's engine")
-        out["regex"] = python
-        out["example"] = example
-        errors.setdefault("format", "Enter {label} in the correct format")
-        self.note(path, INFO, f"the example answer for the pattern is '{example}': check it reads well")
-
-    def file_types(self, accept: Any, path: str) -> list[str]:
-        if _empty(accept):
-            self.note(path, INFO, f"no file types given: the upload accepts {', '.join(ALL_FILE_TYPES)}")
-            return list(ALL_FILE_TYPES)
-        kinds: list[str] = []
-        dropped: list[str] = []
-        for mime in str(accept).split(","):
-            mime = mime.strip().lower()
-            kind = MIME_TYPES.get(mime)
-            if kind is None:
-                if mime:
-                    dropped.append(mime)
-            elif kind not in kinds:
-                kinds.append(kind)
-        if dropped:
-            self.note(
-                path,
-                WARNING,
-                "file types the native engine cannot check by their content are not accepted: "
-                + ", ".join(dropped),
-            )
-        if not kinds:
-            self.note(
-                path, WARNING, f"none of the file types can be checked: the upload accepts {ALL_FILE_TYPES}"
-            )
-            return list(ALL_FILE_TYPES)
-        return kinds
-
-    def custom_messages(
-        self,
-        native_type: str,
-        options: Mapping[str, Any],
-        path: str,
-        errors: dict[str, Any],
-        handled: set[str],
-    ) -> None:
-        message = options.get("customValidationMessage")
-        if isinstance(message, str) and message.strip():
-            handled.add("customValidationMessage")
-            errors["required"] = message.strip()
-            kinds = ["required"]
-            if native_type in FORMAT_ERROR_TYPES or "regex" in errors or "format" in errors:
-                errors["format"] = message.strip()
-                kinds.append("format")
-            self.note(
-                f"{path}.options.customValidationMessage",
-                INFO,
-                f"the custom message is used for the {' and '.join(kinds)} error(s)",
-            )
-        messages = options.get("customValidationMessages")
-        if isinstance(messages, Mapping) and messages:
-            handled.add("customValidationMessages")
-            for key, text in messages.items():
-                kind = JOI_ERRORS.get(str(key))
-                if native_type == "CheckboxesField" and key in ("array.min", "array.max"):
-                    kind = "minSelected" if key == "array.min" else "maxSelected"
-                if kind is None or not isinstance(text, str) or not text.strip():
-                    self.note(
-                        f"{path}.options.customValidationMessages.{key}",
-                        WARNING,
-                        "this custom message has no native error kind: not carried over",
-                    )
-                    continue
-                limit = (
-                    "{count}" if kind in ("minLength", "maxLength", "minSelected", "maxSelected") else "{min}"
-                )
-                if kind == "max":
-                    limit = "{max}"
-                native = re.sub(r"\{\{\s*#label\s*\}\}", "{label}", text)
-                native = re.sub(r"\{\{\s*#limit\s*\}\}", limit, native)
-                native = re.sub(r"\{\{[^}]*\}\}", "", native).strip()
-                errors[kind] = native
-
-    def convert_split(
-        self, page: _Page, component: Mapping[str, Any], path: str, repeat_id: str | None
-    ) -> list[dict[str, Any]]:
-        ctype = str(component["type"])
-        source_name = str(component.get("name") or "")
-        title = self.plain(component.get("title"), self.component_keys(component, "title"), f"{path}.title")
-        title_en = self.english(title) or ctype
-        options = component.get("options") or {}
-        out = []
-        parts = SPLIT_FIELDS[ctype]
-        for part, part_title, low, high, decimals in parts:
-            name = self.claim_name(f"{source_name or 'location'}{part}", path, "location")
-            native: dict[str, Any] = {
-                "id": name,
-                "type": "NumberField",
-                "name": name,
-                "title": self.map_text(title, lambda t, p=part_title: f"{t}: {p.lower()}")
-                if title is not None
-                else part_title,
-                "options": {"min": low, "max": high, **({"decimals": decimals} if decimals else {})},
-            }
-            hint = self.plain(component.get("hint"), self.component_keys(component, "hint"), f"{path}.hint")
-            if hint is not None and part == parts[0][0]:
-                native["hint"] = hint
-            if options.get("required") is False:
-                native["optional"] = True
-            out.append(native)
-        self.note(
-            path,
-            INFO,
-            f"a {ctype} ('{title_en}') is asked as two number questions here, "
-            f"{' and '.join(n['name'] for n in out)} (the native engine has no {ctype})",
-        )
-        self.register(
-            page,
-            component,
-            FieldInfo(
-                source_name,
-                ctype,
-                ctype,
-                repeat=repeat_id,
-                not_comparable=f"'{source_name}' is asked as two numbers: compare them in a condition of "
-                "your own",
-            ),
-            title_en,
-        )
-        self.leftovers(options, {"required"}, f"{path}.options", "option")
-        self.leftovers(component, COMPONENT_HANDLED, path, "component setting")
-        return out
 
     # -- conditions -------------------------------------------------------------------------------
     def convert_conditions(self) -> None:
@@ -1622,20 +778,20 @@ class _Converter:
             target["condition"] = {"ref": native_id}
 
     # -- flow and order ---------------------------------------------------------------------------
-    def flow(self) -> list[_Page]:
+    def flow(self) -> list[SourcePage]:
         """The pages to keep, in order, each with the condition under which it is on the path."""
         candidates = [p for p in self.pages if p.kind not in ("summary", "status")]
         if self.v2:
             return self.flow_v2(candidates)
         return self.flow_v1(candidates)
 
-    def flow_v2(self, pages: list[_Page]) -> list[_Page]:
+    def flow_v2(self, pages: list[SourcePage]) -> list[SourcePage]:
         kept = []
         for page in pages:
             if page.kind == "start":
                 continue
             reference = page.source.get("condition")
-            if not _empty(reference):
+            if not is_empty(reference):
                 try:
                     page.native["condition"] = {
                         "ref": self.reference(str(reference), f"{page.path}.condition")
@@ -1651,7 +807,7 @@ class _Converter:
         self.check_order(kept)
         return kept
 
-    def drop_after_exits(self, pages: list[_Page]) -> list[_Page]:
+    def drop_after_exits(self, pages: list[SourcePage]) -> list[SourcePage]:
         for position, page in enumerate(pages):
             if page.kind == "exit" and "condition" not in page.native and position < len(pages) - 1:
                 for later in pages[position + 1 :]:
@@ -1663,9 +819,9 @@ class _Converter:
                 return pages[: position + 1]
         return pages
 
-    def flow_v1(self, pages: list[_Page]) -> list[_Page]:
+    def flow_v1(self, pages: list[SourcePage]) -> list[SourcePage]:
         by_key = {p.key: p for p in self.pages}
-        start_key = _normalise_path(self.data.get("startPage"))
+        start_key = normalise_path(self.data.get("startPage"))
         if start_key not in by_key or by_key[start_key].is_end:
             first = next((p for p in pages), None)
             if first is None:
@@ -1717,7 +873,7 @@ class _Converter:
         self.check_order(result)
         return result
 
-    def page_links(self, page: _Page, by_key: Mapping[str, _Page]) -> list[Link]:
+    def page_links(self, page: SourcePage, by_key: Mapping[str, SourcePage]) -> list[Link]:
         source_links = page.source.get("next")
         path = f"{page.path}.next"
         if source_links is not None and not isinstance(source_links, list):
@@ -1731,9 +887,9 @@ class _Converter:
             if not isinstance(link, Mapping):
                 self.note(link_path, WARNING, "not an object: ignored")
                 continue
-            if not _empty(link.get("redirect")):
+            if not is_empty(link.get("redirect")):
                 self.note(link_path, WARNING, f"the redirect to {link['redirect']} is not carried over")
-            target = by_key.get(_normalise_path(link.get("path")))
+            target = by_key.get(normalise_path(link.get("path")))
             if target is None:
                 self.note(
                     link_path,
@@ -1743,7 +899,7 @@ class _Converter:
                 continue
             reference = link.get("condition")
             condition: Formula | None = None
-            if not _empty(reference):
+            if not is_empty(reference):
                 try:
                     condition = atom({"ref": self.reference(str(reference), f"{link_path}.condition")})
                 except Unsupported as exc:
@@ -1781,7 +937,7 @@ class _Converter:
                 )
         return [Link(page.key, t, w) for t, w in zip(targets, taken, strict=True)]
 
-    def dependency_links(self, pages: list[_Page]) -> list[tuple[str, str]]:
+    def dependency_links(self, pages: list[SourcePage]) -> list[tuple[str, str]]:
         """(earlier, later) pairs: a page asking a question comes before pages whose condition uses it."""
         asked_on = {name: p.key for p in pages for name in p.questions}
         named = {k: v["condition"] for k, v in self.named.items()}
@@ -1795,7 +951,7 @@ class _Converter:
                     pairs.append((asked_on[name], page.key))
         return pairs
 
-    def check_order(self, pages: list[_Page]) -> None:
+    def check_order(self, pages: list[SourcePage]) -> None:
         """Drop page conditions and content conditions that use answers from the same or later pages
         (the native journey cannot)."""
         named = {k: v["condition"] for k, v in self.named.items()}
@@ -1838,7 +994,7 @@ class _Converter:
                     )
                     del index
 
-    def convert_repeats(self, pages: list[_Page]) -> list[dict[str, Any]]:
+    def convert_repeats(self, pages: list[SourcePage]) -> list[dict[str, Any]]:
         repeats = []
         for page in pages:
             if page.repeat is None:
@@ -1927,7 +1083,8 @@ class _Converter:
                 self.note(
                     "$.metadata.translations.cy",
                     WARNING,
-                    f"the Welsh text '{key}' is not carried over: nothing uses it",
+                    f"the Welsh text '{key}' is not carried over: the English text it translates is "
+                    "not in the imported form",
                 )
         if "cy" in definition["languages"] and not validate_definition_data(definition):
             missing = definition_warnings(definition)
