@@ -42,7 +42,7 @@ from forms_engine.extensions import db
 from forms_engine.journey import journey_for
 
 from ..conftest import make_app
-from ..helpers import EXAMPLE_PDF, BrowserClient, Page, location, submit
+from ..helpers import EXAMPLE_PDF, BrowserClient, Page, location, submit, walk_to_check_answers
 from .defra_samples import (
     SAMPLES,
     Walk,
@@ -975,6 +975,26 @@ def test_each_sample_renders_every_page_and_is_sent_from_start_to_confirmation(
             assert panel is not None
             assert re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", panel.get_text())
     assert {p.page.slug for p in journey_for(definition).pages} <= shown
+
+
+@pytest.mark.parametrize("sample", sample_params())
+def test_the_standard_walker_sends_each_sample_answered_with_the_examples(
+    sample: Path, samples_app: tuple[Flask, dict[str, str]]
+) -> None:
+    """tests/helpers.py's walker answers every page with its example and gives a repeat one item.
+    A repeat that needs more (repeat.json: at least 2 pizzas) stops it at the repeat's summary with
+    GOV.UK's message; such samples are sent by the walks of the test above, which add the items."""
+    app, slugs = samples_app
+    definition = form_registry(app).get(slugs[sample.name])
+    assert definition is not None
+    client = BrowserClient(app)
+    if any(r.min_items > 1 for r in definition.repeats.values()):
+        with pytest.raises(AssertionError, match="You must add at least 2"):
+            walk_to_check_answers(client, definition)
+        return
+    assert walk_to_check_answers(client, definition).status == 200
+    confirmation = submit(client, definition)
+    assert confirmation.status == 200 and confirmation.soup.select_one(".govuk-panel") is not None
 
 
 # -- what the samples hold ---------------------------------------------------------------------------
