@@ -1075,3 +1075,45 @@ def test_a_missing_sample_folder_skips_with_a_clear_message(
     assert len(params) == 1 and params[0].id == "no-samples"
     (mark,) = params[0].marks
     assert "../shared/defra-forms" in mark.kwargs["reason"]
+
+
+def test_service_details_in_the_metadata_are_used_instead_of_placeholders() -> None:
+    data = v1_form(page("/one", question("one"), next_=[{"path": "/summary"}]))
+    data["metadata"] = {
+        "slug": "apply-for-a-thing",
+        "organisation": "Animal and Plant Health Agency \u2013 APHA",
+        "contact": {
+            "phone": "0300 200 301",
+            "email": {"address": "help@apha.example.gov.uk", "responseTime": "We aim to reply in 5 days"},
+            "online": {"url": "https://www.gov.uk/contact-apha", "text": "Contact APHA"},
+        },
+        "privacyNoticeUrl": "https://www.gov.uk/apha-privacy",
+        "submissionGuidance": "We will email you within 5 working days.",
+    }
+    definition, report = convert(data)
+    assert definition["slug"] == "apply-for-a-thing"
+    assert definition["paperForm"]["organisation"] == "APHA"
+    assert definition["service"] == {
+        "contact": {
+            "name": PLACEHOLDER_CONTACT_NAME,
+            "email": "help@apha.example.gov.uk",
+            "phone": "0300 200 301",
+            "url": "https://www.gov.uk/contact-apha",
+        },
+        "privacyNoticeUrl": "https://www.gov.uk/apha-privacy",
+        "whatHappensNext": "We will email you within 5 working days.",
+    }
+    placeholders = [line for line in report if "placeholder:" in line]
+    assert [line.split("placeholder: ")[1].split(" ")[0] for line in placeholders] == [
+        "paperForm.reference",
+        "service.contact.name:",
+        "startPage.content:",
+    ]
+    assert [line for line in report if line.startswith("$.metadata")] == [
+        "$.metadata.contact.email.responseTime: warning: contact detail 'responseTime' "
+        '("We aim to reply in 5 days") is not carried over: the native contact details have no response '
+        "time: add it to the hours",
+        "$.metadata.contact.online.text: warning: contact detail 'text' (\"Contact APHA\") is not carried "
+        "over: the native contact link is shown with its address",
+        "$.metadata.submissionGuidance: info: carried over as the form's 'what happens next'",
+    ]

@@ -138,9 +138,8 @@ class _Converter(ComponentConverter):
     def convert(self) -> ImportResult:
         data = self.data
         self.leftovers(data, TOP_LEVEL_HANDLED, "$", "the form's")
-        self.leftovers(
-            self.metadata, {"translations", "slug", "title", "organisation"}, "$.metadata", "metadata"
-        )
+        used = {"translations", "slug", "title", "organisation", "contact", "privacyNoticeUrl"}
+        self.leftovers(self.metadata, used | {"submissionGuidance"}, "$.metadata", "metadata")
         slug = self.slug()
         title = self.text(data.get("name") or self.metadata.get("title"), ["form.title"])
         if title is None:
@@ -252,6 +251,25 @@ class _Converter(ComponentConverter):
             url = online.get("url") if isinstance(online, Mapping) else None
             if isinstance(url, str) and url.startswith("https://"):
                 contact["url"] = url
+            path = "$.metadata.contact"
+            for key, kept, value in (
+                ("email", "email", address),
+                ("phone", "phone", phone),
+                ("online", "url", url),
+            ):
+                if not is_empty(source.get(key)) and kept not in contact:
+                    self.note(
+                        f"{path}.{key}", WARNING, f"'{value}' is not a valid contact {kept}: not carried over"
+                    )
+            if isinstance(email, Mapping):
+                reason = {
+                    "responseTime": "the native contact details have no response time: add it to the hours"
+                }
+                self.leftovers(email, {"address"}, f"{path}.email", "contact detail", reason)
+            if isinstance(online, Mapping):
+                reason = {"text": "the native contact link is shown with its address"}
+                self.leftovers(online, {"url"}, f"{path}.online", "contact detail", reason)
+            self.leftovers(source, {"email", "phone", "online"}, path, "contact detail")
         contact["name"] = PLACEHOLDER_CONTACT_NAME
         self.note(
             "$", WARNING, "placeholder: service.contact.name: give the name of the team users can contact"

@@ -158,12 +158,19 @@ class ConverterBase:
         if finding not in self.report:
             self.report.append(finding)
 
-    def leftovers(self, source: Mapping[str, Any], handled: Iterable[str], path: str, what: str) -> None:
-        """Report every key of `source` with a value that the conversion did not use."""
+    def leftovers(
+        self,
+        source: Mapping[str, Any],
+        handled: Iterable[str],
+        path: str,
+        what: str,
+        reasons: Mapping[str, str] | None = None,
+    ) -> None:
+        """Report every key of `source` with a value that the conversion did not use, and why."""
         handled = set(handled)
         for key, value in source.items():
             if key not in handled and not is_empty(value):
-                reason = REASONS.get(key, "the native format has no equivalent")
+                reason = (reasons or REASONS).get(key, "the native format has no equivalent")
                 self.note(
                     f"{path}.{key}",
                     WARNING,
