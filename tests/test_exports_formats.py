@@ -436,3 +436,20 @@ def test_a_failing_export_process_is_reported(app: Flask, monkeypatch: pytest.Mo
     monkeypatch.setattr(exporting, "_records", broken)  # in the forked processes only
     with app.app_context(), pytest.raises(RuntimeError, match="an export process failed: OSError: disk full"):
         exporting.export_form("csv", definition, BADGERS, io.BytesIO(), processes=2)
+
+
+def test_a_screens_own_query_is_streamed_as_records_keeping_its_filter_and_order(app: Flask) -> None:
+    definition = form_registry(app).get(BADGERS)
+    assert definition is not None
+    references = store(app, definition, [date(2024, 5, d) for d in (1, 2, 3)])
+    with app.app_context():
+        query = (
+            db.select(Submission)
+            .where(
+                Submission.form_slug == BADGERS, Submission.submitted_at >= datetime(2024, 5, 2, tzinfo=UTC)
+            )
+            .order_by(Submission.id.desc())
+        )
+        records = list(exporting.records_for_query(query))
+    assert [r.reference for r in records] == references[:0:-1]
+    assert all(isinstance(r, ExportedSubmission) for r in records)
