@@ -453,3 +453,11 @@ def test_a_screens_own_query_is_streamed_as_records_keeping_its_filter_and_order
         records = list(exporting.records_for_query(query))
     assert [r.reference for r in records] == references[:0:-1]
     assert all(isinstance(r, ExportedSubmission) for r in records)
+
+
+def test_an_xlsx_sheet_that_would_pass_excels_last_row_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exporting, "XLSX_LAST_ROW", 2)
+    definition, submissions = badger_submissions(3)  # 3 submissions, 6 sett rows
+    with pytest.raises(ValueError, match="at most 2 rows under its header: export as CSV"):
+        export("xlsx", definition, submissions, io.BytesIO())
+    exported("xlsx", definition, submissions[:1])

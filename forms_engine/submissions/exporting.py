@@ -76,6 +76,10 @@ XLSX_OPTIONS = {
     "strings_to_numbers": False,
 }
 MAIN_SHEET = "Submissions"
+#: Excel's last row (1,048,576) less the header. A cell holds at most 32,767 characters: XlsxWriter
+#: cuts longer text there (a designer's maxLength is at most 10,000; a text field without one is
+#: bounded only by the request size). The CSV keeps every character.
+XLSX_LAST_ROW = 1_048_575
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _FILE_NAME_FORBIDDEN = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -136,9 +140,9 @@ def _filtered(
 
 def _record_columns() -> list[Any]:
     status = _status_column()
-    # The answers come as their JSON text and are parsed by the consumer (see _read_in_background).
-    # `definition` (the snapshot, often larger than everything else together) is left out: it is
-    # read once per version.
+    # The answers come as their JSON text, parsed in _records without the JSON type's extra layers
+    # (psycopg parses JSON itself and gives a dict). `definition` (the snapshot, often larger than
+    # everything else together) is left out: _batches reads it once per version.
     return [
         Submission.id,
         Submission.reference,
@@ -389,6 +393,13 @@ def _sheet_name(title: str, taken: set[str]) -> str:
     return unique
 
 
+def _check_row(number: int) -> None:
+    if number > XLSX_LAST_ROW:
+        raise ValueError(
+            f"an XLSX sheet holds at most {XLSX_LAST_ROW:,} rows under its header: export as CSV"
+        )
+
+
 def _xlsx_chunks(
     definition: FormDefinition, submissions: Iterable[SubmissionRecord], counter: _Counter
 ) -> Iterator[bytes]:
@@ -415,6 +426,7 @@ def _xlsx_chunks(
             next_rows = [1] * len(tables)
             row_number = 1
             for submission in submissions:
+                _check_row(row_number)
                 write = main.write_string
                 for column, text in enumerate(submission_row(definition, submission)):
                     if text:
@@ -422,6 +434,7 @@ def _xlsx_chunks(
                 row_number += 1
                 for index, (table, worksheet) in enumerate(zip(tables, sheets, strict=True)):
                     for cells in repeat_table_rows(table, definition, submission):
+                        _check_row(next_rows[index])
                         for column, text in enumerate(cells):
                             if text:
                                 worksheet.write_string(next_rows[index], column, text)
