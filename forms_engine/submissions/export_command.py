@@ -46,6 +46,7 @@ def _definition(slug: str) -> FormDefinition:
 
 
 def _files_for(submission: Any) -> list[UploadedFile]:
+    """A submission's uploaded file rows, for the JSON payload's SHA-256 of each file."""
     return list(db.session.scalars(select(UploadedFile).where(UploadedFile.submission_id == submission.id)))
 
 
@@ -120,7 +121,7 @@ def export_command(
     progress: bool | None,
     jobs: int,
 ) -> None:
-    """Export a form's submissions (to stdout unless --output is given), oldest first.
+    """Export a form's submissions (to stdout unless --output is given) in the order they were stored.
 
     Columns come from the form's current definition; each submission's answers are read with the
     definition version it was sent on. Cells a spreadsheet would run as formulas are neutralised."""
@@ -133,7 +134,7 @@ def export_command(
     stdout: IO[bytes] = sys.stdout.buffer
     if output is None and binary and stdout.isatty():
         raise click.ClickException(
-            f"refusing to write a {format_.upper()} file to the terminal: use --output or a redirection"
+            f"refusing to write the {format_.upper()} file to the terminal: use --output or a redirection"
         )
     definition = _definition(form_slug)
     total = count_for_export(form_slug, first, last)
