@@ -1117,3 +1117,39 @@ def test_service_details_in_the_metadata_are_used_instead_of_placeholders() -> N
         "over: the native contact link is shown with its address",
         "$.metadata.submissionGuidance: info: carried over as the form's 'what happens next'",
     ]
+
+
+def test_parts_of_the_wrong_type_are_reported_and_the_rest_imported() -> None:
+    data = v1_form(
+        page("/one", question("one", options="required"), next_=[{"path": "/two"}]),
+        page(
+            "/two",
+            {"type": ["TextField"], "name": "two", "title": "Two"},
+            question("three", "TextField", schema=[1]),
+        ),
+        sections="none",
+        lists={"not": "a list"},
+    )
+    data["pages"][1]["next"] = 7
+    data["conditions"] = 3
+    definition, report = convert(data)
+    assert [p["path"] for p in definition["pages"]] == ["/one", "/two"]
+    for expected in (
+        '$.sections: warning: not a list ("none"): ignored',
+        '$.lists: warning: not a list ({"not": "a list"}): ignored',
+        "$.conditions: warning: not a list (3): ignored",
+        '$.pages[0].components[0].options: warning: not an object ("required"): ignored',
+        "$.pages[1].components[1].schema: warning: not an object ([1]): ignored",
+        "$.pages[1].next: warning: 'next' is not a list: ignored",
+    ):
+        assert expected in report, (expected, report)
+    assert any(line.startswith("$.pages[1].components[0]: warning: the component type") for line in report)
+
+
+def test_a_definition_none_of_whose_pages_can_be_reached_cannot_be_imported() -> None:
+    data = v1_form(page("/one", question("one"), next_=[{"path": "/summary"}]))
+    data["startPage"] = "/summary"
+    data["pages"][0]["controller"] = "StartPageController"
+    data["pages"][0]["components"] = []
+    with pytest.raises(DefraImportError, match="no page could be carried over"):
+        convert_defra(data, "x.json")

@@ -154,6 +154,11 @@ class _Converter(ComponentConverter):
         self.convert_conditions()
         self.resolve_pending()
         pages = self.flow()
+        if not pages:
+            raise DefraImportError(
+                "no page could be carried over: "
+                + "; ".join(str(f) for f in self.report if f.level == WARNING)[:500]
+            )
         repeats = self.convert_repeats(pages)
         definition: dict[str, Any] = {
             "schemaVersion": 1,
@@ -303,11 +308,13 @@ class _Converter(ComponentConverter):
         welsh: list[str] = []
         for page in self.pages:
             if page.kind == "status":
-                for index, component in enumerate(page.source.get("components") or []):
+                for index, component in enumerate(
+                    self.as_list(page.source.get("components"), f"{page.path}.components")
+                ):
                     path = f"{page.path}.components[{index}]"
                     if not isinstance(component, Mapping):
                         continue
-                    if component.get("type") in CONTENT_TYPES and component.get("type") != "List":
+                    if str(component.get("type")) in CONTENT_TYPES - {"List"}:
                         text = self.markdown(
                             component.get("content"), self.component_keys(component, "content"), path
                         )
@@ -360,7 +367,9 @@ class _Converter(ComponentConverter):
             if page.kind != "start":
                 continue
             parts = []
-            for index, component in enumerate(page.source.get("components") or []):
+            for index, component in enumerate(
+                self.as_list(page.source.get("components"), f"{page.path}.components")
+            ):
                 path = f"{page.path}.components[{index}]"
                 if isinstance(component, Mapping):
                     text = self.markdown(
@@ -394,7 +403,9 @@ class _Converter(ComponentConverter):
         for page in self.pages:
             if page.kind != "summary":
                 continue
-            for index, component in enumerate(page.source.get("components") or []):
+            for index, component in enumerate(
+                self.as_list(page.source.get("components"), f"{page.path}.components")
+            ):
                 path = f"{page.path}.components[{index}]"
                 if not isinstance(component, Mapping):
                     continue
@@ -421,7 +432,7 @@ class _Converter(ComponentConverter):
     # -- sections and lists -----------------------------------------------------------------------
     def convert_sections(self) -> None:
         ids = UniqueNames()
-        for index, section in enumerate(self.data.get("sections") or []):
+        for index, section in enumerate(self.as_list(self.data.get("sections"), "$.sections")):
             path = f"$.sections[{index}]"
             if not isinstance(section, Mapping):
                 self.note(path, WARNING, "not an object: not carried over")
@@ -440,7 +451,7 @@ class _Converter(ComponentConverter):
 
     def convert_lists(self) -> None:
         ids = UniqueNames()
-        for index, source in enumerate(self.data.get("lists") or []):
+        for index, source in enumerate(self.as_list(self.data.get("lists"), "$.lists")):
             path = f"$.lists[{index}]"
             if not isinstance(source, Mapping):
                 self.note(path, WARNING, "not an object: not carried over")
@@ -451,7 +462,7 @@ class _Converter(ComponentConverter):
             items: list[dict[str, Any]] = []
             info = SourceList(native_id, path, items, {}, {}, {})
             seen: set[str] = set()
-            for j, item in enumerate(source.get("items") or []):
+            for j, item in enumerate(self.as_list(source.get("items"), f"{path}.items")):
                 item_path = f"{path}.items[{j}]"
                 if not isinstance(item, Mapping):
                     self.note(item_path, WARNING, "not an object: not carried over")
@@ -559,8 +570,8 @@ class _Converter(ComponentConverter):
                         "ordinary question page",
                     )
             if kind == "start" and any(
-                isinstance(c, Mapping) and c.get("type") not in CONTENT_TYPES
-                for c in source.get("components") or []
+                isinstance(c, Mapping) and str(c.get("type")) not in CONTENT_TYPES
+                for c in self.as_list(source.get("components"), f"{path}.components")
             ):
                 kind = "question"
             page = SourcePage(index, path, source, normalise_path(source["path"]), kind)
@@ -596,7 +607,7 @@ class _Converter(ComponentConverter):
         components: list[dict[str, Any]] = []
         if page.kind == "repeat":
             page.repeat = self.repeat_of(page)
-        for index, component in enumerate(source.get("components") or []):
+        for index, component in enumerate(self.as_list(source.get("components"), f"{page.path}.components")):
             cpath = f"{page.path}.components[{index}]"
             if not isinstance(component, Mapping):
                 self.note(cpath, WARNING, "not an object: not carried over")
@@ -646,8 +657,8 @@ class _Converter(ComponentConverter):
         if not isinstance(repeat, Mapping):
             self.note(page.path, WARNING, "a repeat page without 'repeat' settings: asked once")
             return None
-        options = repeat.get("options") or {}
-        schema = repeat.get("schema") or {}
+        options = self.as_mapping(repeat.get("options"), f"{path}.options")
+        schema = self.as_mapping(repeat.get("schema"), f"{path}.schema")
         name = str(options.get("name") or page.key or "items")
         repeat_id = self.names.claim(identifier(name, "repeat", hyphens=False))
         title = (
@@ -663,7 +674,10 @@ class _Converter(ComponentConverter):
                 self.note(f"{path}.schema.max", INFO, "the native journey takes at most 500 items")
             native["max"] = min(max(high, 1), 500)
         if native.get("min", 1) > native.get("max", 50):
-            native["min"] = native["max"]
+            self.note(
+                f"{path}.schema.min", WARNING, "the minimum is more than the maximum: it is the maximum"
+            )
+            native["min"] = native.get("max", 50)
         self.leftovers(options, {"name", "title"}, f"{path}.options", "repeat option")
         self.leftovers(schema, {"min", "max"}, f"{path}.schema", "repeat setting")
         self.leftovers(repeat, {"options", "schema"}, path, "repeat setting")
@@ -671,7 +685,7 @@ class _Converter(ComponentConverter):
 
     # -- conditions -------------------------------------------------------------------------------
     def convert_conditions(self) -> None:
-        for index, source in enumerate(self.data.get("conditions") or []):
+        for index, source in enumerate(self.as_list(self.data.get("conditions"), "$.conditions")):
             if not isinstance(source, Mapping):
                 self.note(f"$.conditions[{index}]", WARNING, "not an object: not carried over")
                 continue
@@ -681,7 +695,7 @@ class _Converter(ComponentConverter):
             display = source.get("displayName")
             if display:
                 self.source_conditions.setdefault(f"display:{display}", (index, source))
-        for index, source in enumerate(self.data.get("conditions") or []):
+        for index, source in enumerate(self.as_list(self.data.get("conditions"), "$.conditions")):
             if isinstance(source, Mapping):
                 self.condition(index, source)
 
@@ -932,6 +946,9 @@ class _Converter(ComponentConverter):
             paths.append(link_path)
             self.leftovers(link, {"path", "condition", "redirect"}, link_path, "link setting")
         if not targets:
+            if page.kind == "start":
+                self.note(page.path, WARNING, "the start page links nowhere: no page can be reached")
+                return [Link(page.key, None, TRUE)]
             if page.kind == "exit" or not page.questions:
                 page.kind = "exit"
                 page.native["exit"] = True

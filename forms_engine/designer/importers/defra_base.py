@@ -177,6 +177,24 @@ class ConverterBase:
                     f"{what} '{key}' ({describe(value)}) is not carried over: {reason}",
                 )
 
+    def as_list(self, value: Any, path: str) -> list[Any]:
+        """`value` when it is a list (None: empty); anything else is reported and taken as empty."""
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        self.note(path, WARNING, f"not a list ({describe(value)}): ignored")
+        return []
+
+    def as_mapping(self, value: Any, path: str) -> Mapping[str, Any]:
+        """`value` when it is an object (None: empty); anything else is reported and taken as empty."""
+        if value is None:
+            return {}
+        if isinstance(value, Mapping):
+            return value
+        self.note(path, WARNING, f"not an object ({describe(value)}): ignored")
+        return {}
+
     # -- text -------------------------------------------------------------------------------------
     def text(self, value: Any, keys: Iterable[str] = ()) -> Any:
         """A native text (a string, or English and Welsh) from a Defra text and its translations."""
@@ -202,7 +220,7 @@ class ConverterBase:
 
     @staticmethod
     def english(text: Any) -> str:
-        return str(text["en"]) if isinstance(text, Mapping) else str(text or "")
+        return str(text.get("en") or "") if isinstance(text, Mapping) else str(text or "")
 
     def map_text(self, text: Any, change: Any) -> Any:
         """Apply `change` to each language of a native text."""

@@ -203,7 +203,7 @@ class ComponentConverter(ConverterBase):
 
     def convert_content(self, component: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
         ctype = str(component["type"])
-        options = component.get("options") or {}
+        options = self.as_mapping(component.get("options"), f"{path}.options")
         name = self.claim_name(str(component.get("name") or ""), path, "content")
         native: dict[str, Any] = {"id": name, "type": ctype, "name": name}
         keys = self.component_keys(component, "content")
@@ -249,7 +249,7 @@ class ComponentConverter(ConverterBase):
         found = self.list_of(component.get("list"), f"{path}.list")
         if found is None:
             return None
-        numbered = (component.get("options") or {}).get("type") == "numbered"
+        numbered = self.as_mapping(component.get("options"), f"{path}.options").get("type") == "numbered"
         self.note(path, INFO, "a List component is Markdown listing the list's items here")
         languages = ["en", "cy"] if any(isinstance(i["text"], Mapping) for i in found.items) else ["en"]
         texts = {}
@@ -271,8 +271,8 @@ class ComponentConverter(ConverterBase):
         repeat_id: str | None,
     ) -> dict[str, Any] | None:
         ctype = str(component.get("type"))
-        options = component.get("options") or {}
-        schema = component.get("schema") or {}
+        options = self.as_mapping(component.get("options"), f"{path}.options")
+        schema = self.as_mapping(component.get("schema"), f"{path}.schema")
         if not isinstance(options, Mapping) or not isinstance(schema, Mapping):
             self.note(path, WARNING, "options or schema is not an object: not carried over")
             options = options if isinstance(options, Mapping) else {}
@@ -390,7 +390,7 @@ class ComponentConverter(ConverterBase):
             return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
         classes = options.get("classes")
-        if classes and native_type in CLASSES_TYPES and classes in WIDTH_CLASSES:
+        if isinstance(classes, str) and native_type in CLASSES_TYPES and classes in WIDTH_CLASSES:
             out["classes"] = classes
             handled_options.add("classes")
         autocomplete = options.get("autocomplete")
@@ -611,7 +611,7 @@ class ComponentConverter(ConverterBase):
         source_name = str(component.get("name") or "")
         title = self.plain(component.get("title"), self.component_keys(component, "title"), f"{path}.title")
         title_en = self.english(title) or ctype
-        options = component.get("options") or {}
+        options = self.as_mapping(component.get("options"), f"{path}.options")
         out = []
         parts = SPLIT_FIELDS[ctype]
         for part, part_title, low, high, decimals in parts:

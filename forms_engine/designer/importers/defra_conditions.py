@@ -307,7 +307,9 @@ def convert_v1(value: Mapping[str, Any], path: str, context: Context) -> Conditi
         elif "conditions" in item:
             parts.append((coordinator, convert_v1(item, item_path, context)))
         elif "field" in item:
-            source_field = item.get("field") or {}
+            source_field = item.get("field")
+            if not isinstance(source_field, Mapping):
+                raise Unsupported(f"{item_path}.field is not an object")
             info = context.question(
                 str(source_field.get("name", "")), str(source_field.get("display", "")), f"{item_path}.field"
             )
