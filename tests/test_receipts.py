@@ -30,7 +30,7 @@ from forms_engine.extensions import db
 from forms_engine.i18n import format_date_time
 from forms_engine.journey import RepeatSection, journey_for
 from forms_engine.journey.repeats import done_key
-from forms_engine.submissions import receipts
+from forms_engine.submissions import export
 from forms_engine.submissions.models import Submission
 from forms_engine.submissions.receipts import receipt_html, render_receipt
 
@@ -272,7 +272,7 @@ def test_the_same_submission_gives_the_same_bytes_dated_when_it_was_sent() -> No
         definition, example_answers(definition), submitted_at=datetime(2025, 3, 14, 9, 26, 53)
     )
     first = render_receipt(submission)
-    receipts._definitions.clear()
+    export._definitions.clear()
     assert render_receipt(submission) == first
     info = pypdf.PdfReader(io.BytesIO(first)).metadata
     assert info is not None
@@ -368,7 +368,7 @@ def test_the_receipt_is_unchanged_when_the_form_definition_changes_after_sending
     path.write_text(json.dumps(data))
     app.extensions["forms_engine.registry"] = FormRegistry.from_directory(folder)
     assert form_registry(app).get(POULTRY).version != definition.version  # type: ignore[union-attr]
-    receipts._definitions.clear()  # nothing kept from before: rebuilt from the stored snapshot
+    export._definitions.clear()  # nothing kept from before: rebuilt from the stored snapshot
 
     after = download(client, POULTRY).data
     assert after == before

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from functools import cache
 from typing import Any
 
@@ -21,20 +20,17 @@ from weasyprint.urls import URLFetcher
 
 from ..config import ROOT
 from ..content import render_markdown
-from ..definitions.model import FormDefinition, build_definition
+from ..definitions.model import FormDefinition
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, SERVICE_TIME_ZONE, format_date_time, localise, translate
-from ..journey.core import Journey
+from ..journey.core import Journey, journey_for
+from .export import submission_definition
 from .models import Submission, as_utc
 
 TEMPLATES = ROOT / "templates" / "receipt"
 #: Tagged, with the PDF/UA identification in its XMP metadata (WeasyPrint turns on the tags).
 PDF_VARIANT = "pdf/ua-1"
-#: Definition snapshots built into models, by (slug, version): submissions of one form share a few.
-DEFINITION_CACHE_SIZE = 64
 PAGE_NUMBER = re.compile(r"\{(page|pages)\}")
 
-_definitions: OrderedDict[tuple[str, str], tuple[FormDefinition, Journey]] = OrderedDict()
-_definitions_lock = threading.Lock()
 # The FontConfiguration and parsed stylesheets are made once and shared (about 30 ms less per
 # receipt); a lock keeps threads (gthread workers) from laying out with them at the same time.
 _render_lock = threading.Lock()
@@ -90,20 +86,9 @@ def _page_numbers(language: str) -> CSS:
 
 def receipt_definition(submission: Submission) -> tuple[FormDefinition, Journey]:
     """The definition the submission was made on (from its snapshot, never the registry), and its
-    journey; built once per slug and version."""
-    key = (submission.form_slug, submission.form_version)
-    with _definitions_lock:
-        cached = _definitions.get(key)
-        if cached is not None:
-            _definitions.move_to_end(key)
-            return cached
-    definition = build_definition(submission.definition)
-    built = (definition, Journey(definition))
-    with _definitions_lock:
-        _definitions[key] = built
-        while len(_definitions) > DEFINITION_CACHE_SIZE:
-            _definitions.popitem(last=False)
-    return built
+    journey: the same cached models the exports and deliveries use."""
+    definition = submission_definition(submission)
+    return definition, journey_for(definition)
 
 
 def receipt_html(submission: Submission) -> str:
