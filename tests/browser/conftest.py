@@ -53,6 +53,30 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+def closing_responses(app: Flask) -> Callable[..., Any]:
+    """The app, with every response body closed even when the browser drops the connection.
+
+    Werkzeug's development server closes a response only if nothing fails after the body was
+    sent; when Chromium resets a connection while a static file is being served (it does so
+    when a page is left early) the file stays open and Python warns about it. Wrapping the
+    body in a generator closes it when the server lets go of it, however that happens."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        body = app(environ, start_response)
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+
+        return chunks()
+
+    return wsgi
+
+
 @dataclass
 class LiveServer:
     app: Flask
@@ -64,7 +88,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """The app on a migrated SQLite file, served by werkzeug in a background thread."""
     folder = tmp_path_factory.mktemp("browser")
     app = make_app(f"sqlite:///{folder / 'browser.sqlite'}")
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    server = make_server(
+        "127.0.0.1", 0, closing_responses(app), threaded=True, request_handler=QuietRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
