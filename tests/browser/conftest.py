@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,24 +84,32 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on a migrated SQLite file, served by werkzeug in a background thread."""
-    folder = tmp_path_factory.mktemp("browser")
-    app = make_app(f"sqlite:///{folder / 'browser.sqlite'}")
+@contextmanager
+def serving(app: Flask, name: str = "live-server") -> Iterator[str]:
+    """Serve `app` with werkzeug on a free 127.0.0.1 port in a background thread; yields its URL.
+    On the way out the server stops and the app's database connections are closed."""
     server = make_server(
         "127.0.0.1", 0, closing_responses(app), threaded=True, request_handler=QuietRequestHandler
     )
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on a migrated SQLite file, served by werkzeug in a background thread."""
+    folder = tmp_path_factory.mktemp("browser")
+    app = make_app(f"sqlite:///{folder / 'browser.sqlite'}")
+    with serving(app) as url:
+        yield LiveServer(app, url)
 
 
 @pytest.fixture(scope="session")

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from forms_engine.config import ROOT
 from forms_engine.designer.preview import create_preview_app
-from forms_engine.extensions import db, limiter
+from forms_engine.extensions import limiter
 from tests.caseworker.conftest import PASSWORD, create_user
 
-from .conftest import LiveServer, QuietRequestHandler, example_definition, path_of, submit_form
+from .conftest import LiveServer, example_definition, path_of, serving, submit_form
 from .test_accessibility import AxeChecker
 
 pytestmark = pytest.mark.browser
@@ -107,17 +105,8 @@ def preview_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[F
     del broken["pages"]
     (folder / "broken-form.json").write_text(json.dumps(broken), encoding="utf-8")
     app = create_preview_app(folder, base / "instance")
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", folder
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    with serving(app, "preview-server") as url:
+        yield app, url, folder
 
 
 def test_the_preview_server_pages_have_no_accessibility_violations(

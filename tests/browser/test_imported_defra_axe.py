@@ -9,22 +9,19 @@ As in test_accessibility.py, axe is injected with Playwright's bypass_csp; no ax
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from forms_engine import form_registry
-from forms_engine.extensions import db
 from forms_engine.journey import journey_for
 
 from ..conftest import make_app
 from ..designer.defra_samples import NO_SAMPLES, import_samples, page_data, sample_files, sample_params
 from ..designer.defra_samples import covering_walks as walks_through
-from .conftest import ContextFactory, LiveServer, QuietRequestHandler, fill_page, path_of, submit_form
+from .conftest import ContextFactory, LiveServer, fill_page, path_of, serving, submit_form
 from .test_accessibility import AxeChecker
 
 pytestmark = pytest.mark.browser
@@ -38,17 +35,8 @@ def imported_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     folder = tmp_path_factory.mktemp("defra-browser")
     slugs = import_samples(folder / "definitions")
     app = make_app(f"sqlite:///{folder / 'browser.sqlite'}", FORM_DEFINITIONS_DIR=folder / "definitions")
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="defra-live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}"), slugs
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    with serving(app, "defra-live-server") as url:
+        yield LiveServer(app, url), slugs
 
 
 @pytest.fixture
