@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -33,6 +33,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
     """What a citizen sent: answers on the path they took, with the exact definition used."""
 
     __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_form_status", "form_slug", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -153,6 +154,8 @@ class DeliveryJob(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "delivery_jobs"
+    #: What the worker looks for: due jobs, by status and time.
+    __table_args__ = (Index("ix_delivery_jobs_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
