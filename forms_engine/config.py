@@ -123,6 +123,10 @@ class Config:
     RETENTION_ABANDONED_JOURNEY_DAYS = int(os.environ.get("RETENTION_ABANDONED_JOURNEY_DAYS", 30))
     #: Audit log entries are deleted this long after they were recorded (default 7 years). 0: kept for ever.
     RETENTION_AUDIT_DAYS = int(os.environ.get("RETENTION_AUDIT_DAYS", 2555))
+    #: Conversion report: the share of in-scope paper forms to replace (0.20 = 20%) and the date to
+    #: replace it by (YYYY-MM-DD), shown against the share by count and by paper volume.
+    REPORT_TARGET_SHARE = float(os.environ.get("REPORT_TARGET_SHARE", 0.20))
+    REPORT_TARGET_DATE = os.environ.get("REPORT_TARGET_DATE", "2025-03-31")
 
 
 class TestConfig(Config):
