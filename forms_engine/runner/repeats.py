@@ -14,6 +14,7 @@ from ..extensions import db
 from ..i18n import N_, translate
 from ..journey import Journey, RepeatSection, journey_for
 from ..journey.repeats import done_key
+from ..reporting import metrics
 from ..security import csp_nonce
 from ..submissions.models import JourneyState
 from . import save_return, views
@@ -123,6 +124,7 @@ def repeat_item(slug: str, page_slug: str, item: int) -> Any:
     html = page_view(definition, page, language, current_app.extensions["forms_engine.chrome"]).render(
         formdata, errors, csp_nonce(), generate_csrf(), back, merged
     )
+    metrics.record_page_seen(state.id, page.page.path)
     return views._no_store(html)
 
 
@@ -217,6 +219,7 @@ def repeat_summary(slug: str, repeat_id: str) -> Any:
         back_url=views._page_url(definition, previous) if previous else url_for("runner.start", slug=slug),
         csrf_token=generate_csrf(),
     )
+    metrics.record_page_seen(state.id, metrics.repeat_summary_page(repeat.id))
     return views._no_store(html)
 
 

@@ -33,6 +33,7 @@ from ..definitions.loader import FormRegistry, validate_definition_data
 from ..definitions.model import FormDefinition, build_definition
 from ..extensions import db
 from ..journey import AnswerRow, Journey, RepeatSection, Step, journey_for
+from ..reporting import metrics
 from ..security import csp_nonce
 from ..submissions.models import FormVersion, JourneyState, Submission
 from ..submissions.service import store_submission
@@ -79,6 +80,7 @@ def _start_journey(definition: FormDefinition) -> JourneyState:
     )
     _record_version(definition)
     db.session.add(state)
+    metrics.record_journey_started(state)
     db.session.commit()
     journeys = dict(session.get(SESSION_KEY, {}))
     journeys[definition.slug] = state.id
@@ -252,6 +254,7 @@ def question(slug: str, page_slug: str) -> ResponseLike:
             return save_and_ask_for_email(definition, page, state, saved)
         if result.is_valid and not upload.errors:
             state.answers = {**answers, **result.answers}
+            metrics.record_page_seen(state.id, page.page.path, commit=False)
             db.session.commit()
             if returning:
                 target = journey.first_incomplete_page(state.answers)
@@ -273,6 +276,7 @@ def question(slug: str, page_slug: str) -> ResponseLike:
     html = page_view(
         definition, page, current_language(), current_app.extensions["forms_engine.chrome"]
     ).render(formdata, errors, csp_nonce(), generate_csrf(), back, answers)
+    metrics.record_page_seen(state.id, page.page.path)
     return _no_store(html)
 
 
@@ -322,6 +326,7 @@ def check_answers(slug: str) -> ResponseLike:
         service_title=definition.title.in_language(current_language()),
         service_url=url_for("runner.start", slug=slug),
     )
+    metrics.record_page_seen(state.id, metrics.CHECK_ANSWERS_PAGE)
     return _no_store(html)
 
 

@@ -13,6 +13,14 @@ from ..extensions import db
 from .models import JourneyState, Submission, UploadedFile
 from .outbox import queue_deliveries
 
+
+def record_submitted(journey_id: str) -> None:
+    """The conversion report's journey metric, set in the same transaction as the submission."""
+    from ..reporting.metrics import record_submitted as record  # reporting imports this package
+
+    record(journey_id)
+
+
 #: No 0/O, 1/I/L or 5/S pairs to confuse when a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXYZ2346789"
 REFERENCE_GROUPS = 3
@@ -89,6 +97,7 @@ def store_submission(
             db.session.flush()
             link_uploaded_files(submission, definition, answers)
             queue_deliveries(submission, definition)
+            record_submitted(journey_id)
             db.session.commit()
             return reference
         except IntegrityError:
