@@ -27,7 +27,17 @@ log = logging.getLogger(__name__)
 
 #: Page paths the runner uses for its own pages; a definition page may not take them.
 RESERVED_PATHS = frozenset(
-    {"/start", "/check-answers", "/confirmation", "/submit", "/assets", "/save", "/resume", "/repeat"}
+    {
+        "/start",
+        "/check-answers",
+        "/confirmation",
+        "/submit",
+        "/assets",
+        "/save",
+        "/resume",
+        "/repeat",
+        "/feedback",
+    }
 )
 #: Top-level paths the service uses itself: a form's slug may not take them.
 RESERVED_SLUGS = frozenset(

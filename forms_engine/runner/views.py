@@ -13,7 +13,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -23,8 +22,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -33,7 +32,7 @@ from ..definitions.loader import FormRegistry, validate_definition_data
 from ..definitions.model import FormDefinition, build_definition
 from ..extensions import db
 from ..journey import AnswerRow, Journey, RepeatSection, Step, journey_for
-from ..reporting import metrics
+from ..reporting import feedback, metrics
 from ..security import csp_nonce
 from ..submissions.models import FormVersion, JourneyState, Submission
 from ..submissions.service import store_submission
@@ -119,16 +118,6 @@ def index() -> ResponseLike:
     return render_template(
         "runner/index.html", forms=forms, unavailable=sorted(registry.unavailable), page_title="Forms"
     )
-
-
-@bp.get("/healthz")
-def healthz() -> ResponseLike:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        log.exception("health check: database did not answer")
-        return jsonify(status="unavailable"), 503
-    return jsonify(status="ok")
 
 
 @bp.get("/<slug>/")
@@ -355,6 +344,7 @@ def confirmation(slug: str) -> ResponseLike:
             definition=definition,
             reference=state.submission_reference,
             submission=submission,
+            feedback=feedback.feedback_form(slug, state.id),
             page_title=_("Form sent"),
             service_title=definition.title.in_language(current_language()),
             service_url=url_for("runner.start", slug=slug),
@@ -408,6 +398,7 @@ def init_app(app: Flask) -> None:
     from . import repeats
 
     repeats.init_app(app)
+    feedback.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "assets", send_asset)
     app.extensions["forms_engine.chrome"] = init_chrome(app)
 
