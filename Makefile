@@ -34,8 +34,9 @@ help: ## List the targets
 
 install: system-deps $(INSTALL_STAMP) assets ## System libraries, .venv with the app, GOV.UK Frontend assets
 
-db: install ## Apply the database migrations
+db: install ## Apply the database migrations; load the illustrative paper-form register into an empty one
 	$(VENV)/bin/forms-engine db upgrade
+	$(VENV)/bin/forms-engine register import --if-empty form_definitions/register/paper-form-register.json
 
 run: install db ## Serve the app on 127.0.0.1, port $PORT or 5000
 	$(VENV)/bin/forms-engine run --host 127.0.0.1 --port $${PORT:-5000}

@@ -151,3 +151,7 @@ def init_app(app: Flask) -> None:
     from .designer import commands as designer_commands
 
     designer_commands.init_app(app)
+
+    from .reporting import commands as reporting_commands
+
+    reporting_commands.init_app(app)
