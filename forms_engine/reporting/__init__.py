@@ -1,2 +1,11 @@
 """Conversion progress: the paper-form register, what counts as replaced, and the measures reported
 against the target (share of paper forms replaced, take-up, completion, satisfaction)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the reporting screens (each part of the area adds its blueprint here)."""
+    from . import views
+
+    views.init_app(app)
