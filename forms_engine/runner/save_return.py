@@ -29,7 +29,8 @@ from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, N_, format_date, translate
 from ..journey import CompiledPage, Step, journey_for
 from ..mail import MailError, OutgoingMail, send_mail
-from ..submissions.models import JourneyState, SaveToken
+from ..reporting.models import JourneyMetric
+from ..submissions.models import JourneyState, SaveToken, UploadedFile
 from . import views
 from .language import QUERY_PARAMETER, current_language
 from .views import ResponseLike
@@ -301,6 +302,33 @@ def _find_link(slug: str, token: str) -> tuple[SaveToken | None, JourneyState | 
     return link, state, None
 
 
+def _rekey_journey(state: JourneyState) -> JourneyState:
+    """The journey under a new random id, in the caller's transaction: every browser that knew the
+    old id (the one it was saved in, or anyone who copied or planted that cookie) loses it, and only
+    the browser that used the link has the new one. The id is the journeys primary key, so the row is
+    copied under the new id, its files, links and metric moved to it, and the old row deleted."""
+    fresh = JourneyState(
+        id=secrets.token_urlsafe(32),
+        **{
+            column.key: getattr(state, column.key)
+            for column in JourneyState.__table__.columns
+            if column.key not in ("id", "updated_at")
+        },
+    )
+    db.session.add(fresh)
+    db.session.flush()
+    for model in (UploadedFile, SaveToken, JourneyMetric):
+        db.session.execute(
+            update(model)
+            .where(model.journey_id == state.id)
+            .values(journey_id=fresh.id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(delete(JourneyState).where(JourneyState.id == state.id))
+    db.session.expunge(state)
+    return fresh
+
+
 @bp.route("/<slug>/resume/<token>", methods=["GET", "POST"])
 def resume(slug: str, token: str) -> ResponseLike:
     link, state, problem = _find_link(slug, token)
@@ -327,12 +355,16 @@ def resume(slug: str, token: str) -> ResponseLike:
         .values(used_at=_now())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     if getattr(used, "rowcount", 0) != 1:
+        db.session.rollback()
         return _problem_page(definition, "used")
+    state = _rekey_journey(state)
+    db.session.commit()
     journeys = dict(session.get(views.SESSION_KEY, {}))
     journeys[slug] = state.id
     session[views.SESSION_KEY] = journeys
+    # A CSRF token known before (say, from a cookie planted in this browser) is useless after.
+    session.pop("csrf_token", None)
     target = journey_for(definition).first_incomplete_page(state.answers)
     return redirect(views._page_url(definition, target), code=303)
 
