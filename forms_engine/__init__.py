@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,11 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     if app.config.get("HTTPS"):
         app.config["SESSION_COOKIE_SECURE"] = True
-    logging.basicConfig(level=logging.INFO)
+    from . import logs
+    from .serve import check_production_settings
+
+    check_production_settings(app.config)
+    logs.init_app(app)  # first, so its request hooks see each request whole
 
     app.jinja_loader = ChoiceLoader(
         [
@@ -47,12 +50,13 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import caseworker, cli, mail, schemas_view, security
+    from . import caseworker, cli, health, mail, schemas_view, security
     from .designer import views as designer_views
     from .runner import views
 
     mail.init_app(app)
     security.init_app(app)
+    health.init_app(app)
     views.init_app(app)
     caseworker.init_app(app)
     cli.init_app(app)

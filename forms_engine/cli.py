@@ -26,6 +26,17 @@ def main() -> None:
     """forms-engine: JSON form definitions served as accessible GOV.UK journeys."""
 
 
+def _add_serve_command() -> None:
+    # On the group itself, not app.cli: `serve` builds the app its own way (production mode by
+    # default) and reports a refusal in one line rather than as the group's failure to load the app.
+    from .serve import serve_command
+
+    main.add_command(serve_command)
+
+
+_add_serve_command()
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate_command(paths: tuple[Path, ...]) -> None:

@@ -22,8 +22,20 @@ def _sqlalchemy_url(url: str) -> str:
     return url
 
 
+#: The SECRET_KEY used when none is set: fine on a laptop, refused in production mode.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    #: production or development. In production mode the app refuses to start with settings fit only
+    #: for development (forms_engine/serve.py); `forms-engine serve` runs in production mode unless
+    #: this says otherwise.
+    FORMS_ENGINE_ENV = os.environ.get("FORMS_ENGINE_ENV", "development")
+    #: Log records as json (one object per line on stderr) or text; empty: json in production mode,
+    #: text otherwise. LOG_LEVEL: the least severe level logged.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'forms-engine.sqlite'}")
     )
@@ -131,6 +143,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    FORMS_ENGINE_ENV = "development"
+    LOG_FORMAT = "text"
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

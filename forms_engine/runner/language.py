@@ -21,7 +21,7 @@ from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, localise, translate
 SESSION_KEY = "language"
 QUERY_PARAMETER = "lang"
 #: Pages only ever in English: the list of forms.
-ENGLISH_ONLY_ENDPOINTS = frozenset({"runner.index", "runner.healthz"})
+ENGLISH_ONLY_ENDPOINTS = frozenset({"runner.index", "health.healthz", "health.readyz"})
 #: The switcher's navigation landmark label, in the page's language.
 SWITCHER_LABEL = N_("Choose a language")
 
