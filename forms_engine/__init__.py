@@ -48,6 +48,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+    from .runner import expiry, limits
+
+    limits.configure(app)  # where rate-limit counters live, and the proxies to trust: before the limiter
     limiter.init_app(app)
 
     from . import caseworker, cli, health, mail, schemas_view, security
@@ -58,6 +61,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     health.init_app(app)
     views.init_app(app)
+    limits.init_app(app)
+    expiry.init_app(app)
     caseworker.init_app(app)
     cli.init_app(app)
     schemas_view.init_app(app)
