@@ -119,9 +119,26 @@ class Config:
     SIGN_IN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
         "SIGN_IN_RATE_LIMIT_PER_ACCOUNT", "10 per minute;50 per hour"
     )
-    #: Where rate-limit counters are kept. memory:// is per process: with several gunicorn workers or
-    #: app instances, use a shared store the `limits` package supports (such as redis://).
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: Where rate-limit counters are kept: database:// (the app's own database, table
+    #: rate_limit_counters: shared by every app instance on one PostgreSQL), memory:// (this process
+    #: only), or any store the `limits` package supports (such as redis://). Empty: database:// when
+    #: DATABASE_URL is PostgreSQL, else memory://.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    #: Off (false) turns every rate limit off, the sign-in ones too.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    #: Rate limits on every POST of the citizens' pages (Flask-Limiter notation, several separated by
+    #: ';'; empty: none): per client IP address (high enough for an office behind one address), and
+    #: per journey (this browser's journey for the form; the client address before one is started).
+    POST_RATE_LIMIT_PER_IP = os.environ.get("POST_RATE_LIMIT_PER_IP", "120 per minute")
+    POST_RATE_LIMIT_PER_JOURNEY = os.environ.get("POST_RATE_LIMIT_PER_JOURNEY", "30 per minute")
+    #: How many proxies in front of the app to trust for the client's address (X-Forwarded-For), for
+    #: the rate limits and logs. 0: none, the address is the connection's (set it behind a load balancer).
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", 0))
+    #: Most fields (and files) one form may send; more is refused (413), url-encoded forms too.
+    MAX_FORM_PARTS = int(os.environ.get("MAX_FORM_PARTS", 1000))
+    #: A journey with no request for this many hours is closed at its next request ("Your session
+    #: has timed out"): its answers are deleted unless a save-and-return link for it still works. 0: never.
+    JOURNEY_IDLE_HOURS = float(os.environ.get("JOURNEY_IDLE_HOURS", 24))
     #: Retention, applied by `forms-engine purge` (run it daily). Every setting is a number of days.
     #: A submission is deleted RETENTION_DAYS_AFTER_CLOSED days after it was marked Done or Rejected,
     #: unless its form's definition says otherwise (`"retention": {"daysAfterClosed": n}`).
@@ -151,6 +168,9 @@ class TestConfig(Config):
     #: Uploaded files in the test database, so tests never write into instance/.
     FILE_STORE = "database"
     MAIL_BACKEND = "memory"
+    #: Rate limits no test reaches by accident (tests of the limits set their own).
+    POST_RATE_LIMIT_PER_IP = "100000 per minute"
+    POST_RATE_LIMIT_PER_JOURNEY = "100000 per minute"
     #: Cheap password hashes, so the tests do not spend seconds hashing (still argon2id).
     CASEWORKER_ARGON2_TIME_COST = 1
     CASEWORKER_ARGON2_MEMORY_KIB = 8192
