@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
@@ -31,6 +32,23 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def loggable_target(job: DeliveryJob) -> str:
+    """Where a job goes, as a log may say it: never the applicant's own email address (personal
+    data), and a webhook's address without credentials, query or fragment (they may hold a token)."""
+    if job.kind == outbox.CONFIRMATION_EMAIL:
+        return "the applicant"
+    if job.kind == outbox.WEBHOOK:
+        parts = urlsplit(job.target)
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
+    return job.target
+
+
+def loggable_error(job: DeliveryJob, error: BaseException) -> str:
+    """An error's text with the job's target as loggable_target says it (an SMTP server's refusal
+    quotes the address)."""
+    return str(error).replace(job.target, loggable_target(job)) if job.target else str(error)
+
+
 @dataclass
 class WorkerStats:
     delivered: int = 0
@@ -44,7 +62,8 @@ def deliver_claim(claim: outbox.Claim, backoff: outbox.Backoff, stats: WorkerSta
     assert job is not None
     submission = db.session.get(Submission, job.submission_id)
     assert submission is not None
-    what = f"job {job.id} ({job.kind} to {job.target}) for {submission.reference}, attempt {claim.number}"
+    where = loggable_target(job)
+    what = f"job {job.id} ({job.kind} to {where}) for {submission.reference}, attempt {claim.number}"
     try:
         detail = deliver(job, submission)
     except DeliveryError as exc:
@@ -52,10 +71,12 @@ def deliver_claim(claim: outbox.Claim, backoff: outbox.Backoff, stats: WorkerSta
         status = outbox.finish_attempt(claim, backoff, error=str(exc), permanent=exc.permanent)
         if status == outbox.DEAD:
             stats.dead += 1
-            log.error("delivery: %s failed for the last time, dead-lettered: %s", what, exc)
+            log.error(
+                "delivery: %s failed for the last time, dead-lettered: %s", what, loggable_error(job, exc)
+            )
         else:
             stats.failed += 1
-            log.warning("delivery: %s failed, will retry: %s", what, exc)
+            log.warning("delivery: %s failed, will retry: %s", what, loggable_error(job, exc))
         return status
     except Exception as exc:  # a bug or bad data must not stop the worker: keep the job, log, retry
         db.session.rollback()
@@ -66,7 +87,7 @@ def deliver_claim(claim: outbox.Claim, backoff: outbox.Backoff, stats: WorkerSta
     db.session.rollback()  # end the read transaction before the finishing one
     outbox.finish_attempt(claim, backoff, detail=detail)
     stats.delivered += 1
-    log.info("delivery: %s delivered: %s", what, detail)
+    log.info("delivery: %s delivered: %s", what, detail.replace(job.target, loggable_target(job)))
     return outbox.DELIVERED
 
 
