@@ -236,7 +236,9 @@ def test_text_format_is_one_readable_line_with_the_request_id(
     assert log_stream.getvalue().splitlines()[-1].endswith("INFO forms_engine.test [-] outside")
 
 
-def test_configuring_again_replaces_the_engines_handler_and_leaves_others_alone(log_stream: io.StringIO) -> None:
+def test_configuring_again_replaces_the_engines_handler_and_leaves_others_alone(
+    log_stream: io.StringIO,
+) -> None:
     root = logging.getLogger()
     other = logging.StreamHandler(io.StringIO())
     root.addHandler(other)
