@@ -270,7 +270,8 @@ class _Entry:
     withdrawn_date: date | None
     #: Passes every check that does not depend on the date (status, definition, lint, service details).
     qualifies: bool
-    #: Withdrawn by today: its past months count from the register's dates alone.
+    #: Withdrawn and no longer live-digital (back on paper or in development again): its definition
+    #: may be gone, so the days from its live date to its withdrawn date count on the register's word.
     withdrawn: bool
 
     def counts_on(self, day: date) -> bool:
@@ -497,21 +498,17 @@ def build_report(
             use.add(uses[entry.definition_slug])
         use.paper = paper.get(entry.id, 0)
         volume = entry.annual_volume or 0
+        live = entry.status == "live-digital"
+        judged = _Entry(
+            entry.organisation,
+            volume,
+            entry.live_date,
+            entry.withdrawn_date,
+            qualifies=live and not definition_reasons(entry.definition_slug, registry),
+            withdrawn=not live and entry.withdrawn_date is not None and bool(entry.definition_slug),
+        )
         if entry.status != "retired":
-            withdrawn = entry.withdrawn_date is not None and entry.withdrawn_date <= today
-            static = entry.status == "live-digital" and not definition_reasons(
-                entry.definition_slug, registry
-            )
-            in_scope.append(
-                _Entry(
-                    entry.organisation,
-                    volume,
-                    entry.live_date,
-                    entry.withdrawn_date,
-                    qualifies=static,
-                    withdrawn=withdrawn and bool(entry.definition_slug),
-                )
-            )
+            in_scope.append(judged)
             scope_uses[entry.organisation].add(use)
             scope_uses[GROUP].add(use)
         totals = use.usage(entry.reference)
@@ -525,7 +522,7 @@ def build_report(
                 annual_volume=volume,
                 live_date=entry.live_date,
                 withdrawn_date=entry.withdrawn_date,
-                counts_as_replaced=entry.status == "live-digital" and not reasons,
+                counts_as_replaced=entry.status != "retired" and judged.counts_on(today),
                 reasons=reasons,
                 online_submissions=use.online,
                 paper_submissions=use.paper,

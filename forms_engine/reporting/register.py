@@ -160,9 +160,11 @@ def _schema_message(error: ValidationError) -> str:
             f"reference: {value!r} may hold only letters, digits, spaces and . / ( ) _ - "
             "and must start with a letter or digit"
         )
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties", "Unknown properties")
-    if error.validator == "required" and len(path) == 2:
+    if error.validator == "additionalProperties" and isinstance(value, Mapping):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        extra = ", ".join(repr(key) for key in value if key not in known)
+        return f"unknown properties: {extra}" if ", " in extra else f"unknown property {extra}"
+    if error.validator == "required":
         return f"missing {error.message.split(' is a required')[0]}"
     return f"{name}: {error.message}" if name else error.message
 
