@@ -186,8 +186,12 @@ def bar_chart(
             )
         out.append("</g>")
         # Drawn after the target line, with a white outline, so the line never crosses the words.
+        # A white box under words the target line would cross (drawn after it), so they stay legible.
+        crosses = target is not None and end + 4 <= x0 + min(target, top) * scale <= end + 12 + _text_width(
+            bar.value_text, SMALL_FONT
+        )
         values_drawn.append(
-            _backdrop(end + 4, middle, bar.value_text, bar_height)
+            (_backdrop(end + 4, middle, bar.value_text, bar_height - 8) if crosses else "")
             + f'<text x="{_number(end + 8)}" y="{_number(middle)}" dominant-baseline="central" '
             f'font-size="{SMALL_FONT}" data-label="{_text(bar.label)}">{_text(bar.value_text)}</text>'
         )
@@ -258,7 +262,7 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _month_ticks(first: date, last: date, most: int = 7) -> list[date]:
+def _month_ticks(first: date, last: date, most: int = 6) -> list[date]:
     """Months to label on the axis: every `step` months from the first, at most `most` labels."""
     span = _Months.index(last) - _Months.index(first)
     step = next((s for s in (1, 2, 3, 4, 6, 12, 24, 60) if span // s + 1 <= most), 120)
@@ -357,7 +361,7 @@ def line_chart(
         key.append(_Key(f"Target date {month_label(target_month)}", GREY, "2 4"))
     if projection is not None:
         key.append(_Key(projection.label, INK, "6 6", "ring"))
-    x0, x1 = 70.0, WIDTH - 30.0
+    x0, x1 = 70.0, WIDTH - 50.0
     rows = _key_rows(key, 10, WIDTH - 10)
     key_height = len(rows) * 28
     y0 = key_height + 30.0
@@ -389,11 +393,10 @@ def line_chart(
         )
     for tick_month in _month_ticks(first, last):
         x = axis.x(tick_month)
-        anchor = "start" if x - x0 < 40 else "end" if x1 - x < 40 else "middle"
         out.append(
             f'<line x1="{_number(x)}" y1="{_number(y1)}" x2="{_number(x)}" y2="{_number(y1 + 6)}" '
             f'stroke="{INK}"/>'
-            f'<text x="{_number(x)}" y="{_number(y1 + 28)}" text-anchor="{anchor}" font-size="{SMALL_FONT}" '
+            f'<text x="{_number(x)}" y="{_number(y1 + 28)}" text-anchor="middle" font-size="{SMALL_FONT}" '
             f'fill="{GREY}">{_text(month_label(tick_month))}</text>'
         )
     out.append("</g>")

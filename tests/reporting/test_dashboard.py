@@ -415,3 +415,17 @@ def test_an_empty_register_gives_a_dashboard_without_charts(empty_world: World) 
     lead = empty_world.get("lead", "/reports/")
     assert lead.status == 200
     assert lead.soup.select_one("#scope").get_text(strip=True) == "APHA"
+
+
+def test_wide_tables_scroll_in_a_focusable_region_styled_by_the_reports_stylesheet(world: World) -> None:
+    page = world.get("admin", "/reports/")
+    sheet = page.soup.select_one('head link[href="/reports/reports.css"]')
+    assert sheet is not None and sheet["rel"] == ["stylesheet"]
+    response = world.clients["signed-out"].client.get("/reports/reports.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    assert b".app-table-container" in response.data
+    for found in page.soup.select("table[data-table]"):
+        region = found.parent
+        assert "app-table-container" in region["class"]
+        assert region["tabindex"] == "0" and region["role"] == "region"
+        assert page.soup.find(id=region["aria-labelledby"]).name == "caption"
