@@ -166,3 +166,7 @@ def init_app(app: Flask) -> None:
     from .reporting import commands as reporting_commands
 
     reporting_commands.init_app(app)
+
+    from .reporting import paper_counts
+
+    paper_counts.init_app(app)

@@ -9,3 +9,7 @@ def init_app(app: Flask) -> None:
     from . import views
 
     views.init_app(app)
+
+    from . import views_admin  # the register and paper-count screens
+
+    views_admin.init_app(app)
