@@ -444,7 +444,10 @@ def target_settings() -> tuple[float, date]:
     if isinstance(when, datetime):
         when = when.date()
     if not isinstance(when, date):
-        when = date.fromisoformat(str(when))
+        try:
+            when = date.fromisoformat(str(when))
+        except ValueError as error:
+            raise ValueError(f"REPORT_TARGET_DATE must be a date, YYYY-MM-DD (not {when!r})") from error
     return share, when
 
 
