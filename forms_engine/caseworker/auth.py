@@ -152,6 +152,8 @@ def safe_next(target: str | None) -> str | None:
     pages (never another site)."""
     if not target or "\\" in target or target.startswith("//"):
         return None
+    if any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None  # control characters and spaces: browsers strip or rewrite them
     if not target.startswith(("/caseworker/", "/designer/")):
         return None
     parts = urlsplit(target)

@@ -10,7 +10,7 @@ always in English. The engine's own text comes from the catalogues through flask
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from markupsafe import Markup, escape
@@ -63,7 +63,9 @@ def _url_in(language: str) -> str:
     """This page's address asking for `language`, keeping its other query parameters."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != QUERY_PARAMETER]
     query.append((QUERY_PARAMETER, language))
-    return f"{request.path}?{urlencode(query)}"
+    # Percent-encoded: a backslash in the path ("/\\evil.example/") would make a browser go to
+    # another site ("//evil.example/").
+    return f"{quote(request.path)}?{urlencode(query)}"
 
 
 def language_switcher() -> Markup:

@@ -55,6 +55,7 @@ class World:
             "file_id": self.file_id,
             "format": "csv",
             "version": definition.version,
+            "entry_id": 1,
         }
         by_endpoint: dict[tuple[str, str], Any] = {
             ("static", "filename"): "forms-engine.css",
