@@ -26,7 +26,7 @@ PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
 DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
 
-.PHONY: help install db run worker test-install test lint audit bench clean translations \
+.PHONY: help install db run serve worker test-install test lint audit bench clean translations \
         system-deps test-system-deps assets test-assets
 
 help: ## List the targets
@@ -41,6 +41,9 @@ db: install ## Apply the database migrations; load the illustrative paper-form r
 
 run: install db ## Serve the app on 127.0.0.1, port $PORT or 5000
 	$(VENV)/bin/forms-engine run --host 127.0.0.1 --port $${PORT:-5000}
+
+serve: install db ## Serve with gunicorn as in production (forms-engine serve: production mode unless FORMS_ENGINE_ENV=development)
+	$(VENV)/bin/forms-engine serve
 
 worker: install db ## Deliver submissions (emails, webhooks) until stopped: run beside `make run`
 	$(VENV)/bin/forms-engine worker
