@@ -36,6 +36,8 @@ WIDTH = 760
 #: Ticks steps tried, smallest first, for a share axis of at most MAX_TICKS steps.
 TICK_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25)
 MAX_TICKS = 5
+#: Most point markers drawn on one line.
+MAX_MARKERS = 24
 #: A generous average character width of GDS Transport or Arial, as a share of the font size.
 CHAR_WIDTH = 0.6
 #: Longest bar label drawn; the table beside the chart has the full text.
@@ -439,7 +441,14 @@ def line_chart(
         )
         dash = f' stroke-dasharray="{line.dasharray}"' if line.dasharray else ""
         out.append(f'<path d="{path}" fill="none" stroke="{line.colour}" stroke-width="3"{dash}/>')
-        out.extend(_marker(line.marker, line.colour, px, py) for segment in segments for px, py in segment)
+        # Markers on at most MAX_MARKERS points (and always the last): more would merge into a band.
+        drawn = [point for segment in segments for point in segment]
+        every = math.ceil(len(drawn) / MAX_MARKERS) if drawn else 1
+        out.extend(
+            _marker(line.marker, line.colour, px, py)
+            for index, (px, py) in enumerate(drawn)
+            if index % every == 0 or index == len(drawn) - 1
+        )
         out.append("</g>")
     out.append("</svg>")
     return Markup("".join(out))

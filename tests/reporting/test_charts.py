@@ -250,3 +250,14 @@ def test_a_single_month_is_drawn_in_the_middle() -> None:
     numbers = [float(n) for n in re.findall(r"[\d.]+", axis.get("d", ""))]
     left, right = numbers[0], numbers[-2]
     assert float(circle.get("cx", 0)) == pytest.approx((left + right) / 2, abs=0.5)
+
+
+def test_a_long_line_gets_markers_on_some_points_only_and_always_the_last() -> None:
+    points = [(add_months(START, i), 0.001 * i) for i in range(60)]
+    root = parse(line_chart([Series("By count", points)], title="t", description="d"))
+    series = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "app-chart__series")
+    markers = [float(c.get("cx", 0)) for c in series.iter(f"{SVG}circle")]
+    assert 12 <= len(markers) <= 25
+    path = series.find(f"{SVG}path").get("d", "")  # type: ignore[union-attr]
+    last_x = float(path.split(" L")[-1].split(",")[0])
+    assert markers[-1] == last_x
