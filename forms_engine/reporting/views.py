@@ -38,9 +38,15 @@ ROLES = ("admin", "lead")
 SELECT_ORGANISATION = "Select an organisation from the list"
 #: Paths of the register and paper-count screens (another part of the reporting area), linked from
 #: the dashboard when the app serves them.
+#: (path, link text, purpose, roles shown the link: those the screen lets in).
 RELATED_PAGES = (
-    ("/reports/register", "Paper-form register", "see and change the paper forms in scope"),
-    ("/reports/paper-counts", "Monthly paper counts", "record the paper forms received each month"),
+    ("/reports/register", "Paper-form register", "see and change the paper forms in scope", ("admin",)),
+    (
+        "/reports/paper-counts",
+        "Monthly paper counts",
+        "record the paper forms received each month",
+        ("admin", "lead"),
+    ),
 )
 STATUS_NAMES = {
     "paper-only": "Paper only",
@@ -336,12 +342,16 @@ def headlines(share: Share) -> list[Headline]:
     ]
 
 
-def related_links() -> list[tuple[str, str, str]]:
-    """The register and paper-count screens, for the ones the app serves (GET)."""
+def related_links(role: str) -> list[tuple[str, str, str]]:
+    """The register and paper-count screens the app serves (GET) and the role may use."""
     served = {
         rule.rule.rstrip("/") for rule in current_app.url_map.iter_rules() if "GET" in (rule.methods or ())
     }
-    return [link for link in RELATED_PAGES if link[0] in served]
+    return [
+        (path, title, purpose)
+        for path, title, purpose, roles in RELATED_PAGES
+        if path in served and role in roles
+    ]
 
 
 # -- pages -----------------------------------------------------------------------------------------
@@ -390,7 +400,7 @@ def dashboard() -> ResponseLike:
         generated=format_date(report.period_end, "en"),
         period=(format_date(report.period_start, "en"), format_date(report.period_end, "en")),
         status_names=STATUS_NAMES,
-        related=related_links() if user.role == "admin" else [],
+        related=related_links(user.role),
         download_args={"organisation": scope} if scope and user.role == "admin" else {},
     )
 

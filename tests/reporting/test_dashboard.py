@@ -390,12 +390,19 @@ def test_the_page_is_english_whatever_language_a_citizen_chose(world: World) -> 
     assert page.soup.html["lang"] == "en"
 
 
-def test_the_register_and_paper_count_screens_are_linked_only_when_they_exist(world: World) -> None:
-    page = world.get("admin", "/reports/")
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("admin", {"/reports/register", "/reports/paper-counts"}), ("lead", {"/reports/paper-counts"})],
+)
+def test_the_register_and_paper_count_screens_are_linked_when_they_exist_for_those_they_let_in(
+    world: World, role: str, allowed: set[str]
+) -> None:
+    page = world.get(role, "/reports/")
     served = {rule.rule.rstrip("/") for rule in world.app.url_map.iter_rules()}
     linked = {a["href"] for a in page.soup.select("#related ~ ul a")}
-    for path in ("/reports/register", "/reports/paper-counts"):
-        assert (path in linked) == (path in served), path
+    assert linked == allowed & served
+    for path in linked:
+        assert world.get(role, path).status == 200, path
 
 
 # -- an empty register ------------------------------------------------------------------------------
