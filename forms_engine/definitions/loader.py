@@ -283,7 +283,10 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
 
 
 def _webhook_url_allowed(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # such as an unbalanced "[" or "]" (urlsplit takes it for an IPv6 address)
+        return False
     if not parts.hostname:
         return False
     return parts.scheme == "https" or (
