@@ -26,6 +26,7 @@ from .helpers import BrowserClient, definitions, location
 from .test_save_return import example_form
 
 TOO_MANY = "There have been too many attempts"
+CITIZEN_BLUEPRINTS = {"runner", "save_return", "feedback"}
 
 
 def _dispose(app: Flask, database_url: str) -> None:
@@ -217,9 +218,16 @@ def test_every_citizen_post_route_is_limited(make_limited_app: Any) -> None:
     rules = [
         rule
         for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or set()) and rule.endpoint.split(".")[0] in {"runner", "save_return"}
+        if "POST" in (rule.methods or set()) and rule.endpoint.split(".")[0] in CITIZEN_BLUEPRINTS
     ]
-    assert {r.endpoint for r in rules} >= {"runner.question", "runner.check_answers", "save_return.save"}
+    assert {r.endpoint for r in rules} >= {
+        "runner.question",
+        "runner.check_answers",
+        "runner.repeat_item",
+        "save_return.save",
+        "save_return.resume",
+        "feedback.give_feedback",
+    }
     client = BrowserClient(app)
     start(client, definition.slug)  # uses this address's one POST
     values = {"slug": definition.slug, "page_slug": "x", "item": 1, "repeat_id": "x", "token": "x"}

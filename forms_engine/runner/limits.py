@@ -20,10 +20,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import limiter
+from ..reporting import feedback
 from . import ratelimit_storage, save_return, views
 
 #: Blueprints whose POSTs are limited (repeats and uploads are `runner.` endpoints).
-CITIZEN_BLUEPRINTS = (views.bp, save_return.bp)
+CITIZEN_BLUEPRINTS = (views.bp, save_return.bp, feedback.bp)
 IP_SCOPE = "citizen-post-ip"
 JOURNEY_SCOPE = "citizen-post-journey"
 #: Seconds a client is told to wait when the limit's reset time cannot be read.
