@@ -405,8 +405,8 @@ def dashboard() -> ResponseLike:
     )
 
 
-def _filename(table: str, scope: str | None, extension: str) -> str:
-    return f"report-{table}-{(scope or 'defra-group').lower()}-{date.today().isoformat()}.{extension}"
+def _filename(table: str, scope: str | None, extension: str, day: date) -> str:
+    return f"report-{table}-{(scope or 'defra-group').lower()}-{day.isoformat()}.{extension}"
 
 
 def table_csv(table: Table) -> str:
@@ -454,7 +454,9 @@ def download(table: str, extension: str) -> ResponseLike:
         body = json.dumps(table_json(table, tables[table], report), ensure_ascii=False, indent=2)
         mimetype = "application/json"
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(table, scope, extension)}"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_filename(table, scope, extension, report.period_end)}"'
+    )
     return response
 
 
