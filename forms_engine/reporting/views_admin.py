@@ -11,6 +11,7 @@ only and `Cache-Control: no-store`, as the caseworker pages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -262,10 +263,24 @@ def _file_entry(form: EntryForm, errors: dict[str, str]) -> dict[str, Any]:
     return entry
 
 
+#: How the register file's keys read in messages on the form.
+KEY_LABELS = {
+    "definitionSlug": "digital form",
+    "liveDate": "date it went live",
+    "withdrawnDate": "date it was withdrawn",
+    "annualVolume": "annual paper volume",
+}
+
+
 def _message(problem: register.RegisterProblem) -> str:
+    """A register file problem as a message on the form: no entry label, line numbers or keys."""
     text = problem.message
     if text.startswith("entry "):
         text = text.split(": ", 1)[1] if ": " in text else text
+    text = re.sub(r"^(\w+): ", r"\1 ", text)
+    text = re.sub(r" \((?:first at )?line \d+\)", "", text)
+    for key, label in KEY_LABELS.items():
+        text = text.replace(key, label)
     return text[:1].upper() + text[1:]
 
 
@@ -296,16 +311,18 @@ def check_entry(
         [*_, checked] = register.check_register_data({"entries": [*others, entry]}, lines, "form")
     except register.RegisterError as error:
         for problem in error.problems:
-            if problem.line < 2:
-                continue
-            key = register.FIELDS[problem.line - 3] if problem.line >= 3 else "reference"
             message = _message(problem)
-            if "needs a liveDate" in message:
+            if problem.line < 2 or message.startswith("Missing "):
+                continue  # another entry's problem, or a field the form already asked for
+            key = register.FIELDS[problem.line - 3] if problem.line >= 3 else "reference"
+            if "needs a liveDate" in problem.message:
                 key, message = "liveDate", "Enter the date it went live: a live digital form needs one"
             field_id = FILE_KEYS[key]
+            if any(known == field_id or known.startswith(f"{field_id}-") for known in errors):
+                continue  # the form's own message for the field says it already
             if field_id in ("live-date", "withdrawn-date"):
                 field_id += "-day"
-            errors.setdefault(field_id, message)
+            errors[field_id] = message
         return None, errors
     if errors:
         return None, errors
