@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -204,8 +205,40 @@ def assert_request_id_logged(served: Served) -> None:
     assert line["level"] == "INFO" and isinstance(line["duration_ms"], float)
 
 
+SLOW_BODY = b"csrf_token=not-a-token&" + b"x" * 4000
+
+
+def start_slow_request(port: int) -> socket.socket:
+    """A POST whose body is only half sent, so a worker thread is left reading it: a request in hand."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    head = (
+        b"POST /no-such-form/start HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(SLOW_BODY)
+    )
+    sock.sendall(head + SLOW_BODY[:2000])
+    return sock
+
+
+def finish_slow_request(sock: socket.socket) -> bytes:
+    with sock:
+        sock.sendall(SLOW_BODY[2000:])
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
 def assert_stops_gracefully(served: Served) -> None:
-    assert served.stop() == 0
+    """SIGTERM: a request in hand is still answered, then the server exits 0."""
+    in_hand = start_slow_request(served.port)
+    time.sleep(1.5)  # a worker thread has it and waits for the rest of the body
+    served.process.send_signal(signal.SIGTERM)
+    time.sleep(1.5)  # the server is shutting down
+    answer = finish_slow_request(in_hand)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]  # the CSRF failure page: answered in full
+    assert b"Sorry, there is a problem with the service" in answer
+    assert served.process.wait(timeout=60) == 0
     messages = [r["message"] for r in served.json_records()]
     assert "Handling signal: term" in messages
     assert "Shutting down: Master" in messages
