@@ -18,6 +18,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PIP := $(VENV)/bin/python -m pip --disable-pip-version-check --no-input
 PYTEST_ARGS ?=
+LOADTEST_ARGS ?=
 
 # Stamps live inside the venv (so `rm -rf .venv` forgets them) and are named after a hash of
 # pyproject.toml's contents: an edit to the dependencies reinstalls; a checkout or touch that only
@@ -26,7 +27,7 @@ PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
 DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
 
-.PHONY: help install db run serve worker test-install test lint audit bench clean translations \
+.PHONY: help install db run serve worker test-install test lint audit bench loadtest clean translations \
         system-deps test-system-deps assets test-assets
 
 help: ## List the targets
@@ -68,6 +69,9 @@ audit: $(DEV_STAMP) ## Check the installed packages for known vulnerabilities (p
 bench: test-install db ## Run the benchmarks
 	$(VENV)/bin/python benchmarks/bench.py
 	$(VENV)/bin/python benchmarks/export_bench.py
+
+loadtest: test-install ## Scale-out load and fault test, under 15 min (options in LOADTEST_ARGS)
+	$(VENV)/bin/python benchmarks/loadtest.py $(LOADTEST_ARGS)
 
 translations: $(INSTALL_STAMP) ## Add new engine text to forms_engine/translations/*/messages.po (then translate it)
 	@mkdir -p build

@@ -210,15 +210,15 @@ class Service:
         self.proc.wait(timeout=10)
         return killed_at
 
-    def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL what is left after a few seconds."""
+    def stop(self, grace: float = 5) -> None:
+        """SIGTERM the process group, SIGKILL what is left after `grace` seconds."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=grace)
         # Whatever the leader left behind (gunicorn workers) goes too.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -242,33 +242,27 @@ class AppInstance(Service):
         self.port = port
         super().__init__(name, app_command(port, workers, threads), env, log_dir)
 
-    def wait_until_up(self, timeout: float = 90) -> None:
+    def wait_until_up(self, timeout: float = 120) -> None:
+        """Until /readyz answers 200: the instance serves, reaches the database, migrations current."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
                 raise StackError(f"{self.name} exited while starting\n{self.tail()}")
             try:
-                with urllib.request.urlopen(f"http://{HOST}:{self.port}/healthz", timeout=2) as reply:
+                with urllib.request.urlopen(f"http://{HOST}:{self.port}/readyz", timeout=2) as reply:
                     if reply.status == 200:
                         return
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.2)
-        raise StackError(f"{self.name} did not answer /healthz within {timeout:.0f} s\n{self.tail()}")
+        raise StackError(f"{self.name} did not answer /readyz within {timeout:.0f} s\n{self.tail()}")
 
 
 def serve_command_exists() -> bool:
     """Whether this checkout has `forms-engine serve` (the production server command)."""
-    result = subprocess.run(
-        [str(BIN / "forms-engine"), "serve", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "DATABASE_URL": "sqlite://"},
-    )
-    return result.returncode == 0
+    from forms_engine.cli import main
+
+    return "serve" in main.commands
 
 
 APP_COMMAND: list[str] = []  # set by choose_app_command()
@@ -433,6 +427,8 @@ def base_environment(
             "HTTPS": "1",
             "BASE_URL": BASE_URL,
             WEBHOOK_SECRET_ENV: secret,
+            # Stopping at the end of the run need not wait for kept-alive connections.
+            "GUNICORN_GRACEFUL_TIMEOUT": "3",
             "PYTHONUNBUFFERED": "1",
         }
     )
