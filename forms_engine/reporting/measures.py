@@ -393,28 +393,40 @@ def _usage_by_slug(slugs: set[str], start: datetime, end: datetime, now: datetim
         .group_by(Submission.form_slug)
     ):
         uses[slug].online = count
-    journeys = db.session.execute(
-        select(
-            JourneyMetric.form_slug,
-            JourneyMetric.started_at,
-            JourneyMetric.last_page,
-            JourneyMetric.last_seen_at,
-            JourneyMetric.submitted_at,
-        ).where(
-            JourneyMetric.form_slug.in_(slugs),
-            JourneyMetric.started_at >= start,
-            JourneyMetric.started_at < end,
-        )
+    in_period = (
+        JourneyMetric.form_slug.in_(slugs),
+        JourneyMetric.started_at >= start,
+        JourneyMetric.started_at < end,
     )
-    for slug, started_at, last_page, last_seen_at, submitted_at in journeys:
-        use = uses[slug]
-        use.started += 1
+    # Counts and drop-out pages are added up by the database; only sent journeys' times are read,
+    # for the median (which SQLite cannot work out).
+    for slug, started, submitted in db.session.execute(
+        select(JourneyMetric.form_slug, func.count(), func.count(JourneyMetric.submitted_at))
+        .where(*in_period)
+        .group_by(JourneyMetric.form_slug)
+    ):
+        uses[slug].started, uses[slug].submitted = started, submitted
+    for slug, started_at, submitted_at in db.session.execute(
+        select(JourneyMetric.form_slug, JourneyMetric.started_at, JourneyMetric.submitted_at).where(
+            *in_period, JourneyMetric.submitted_at.is_not(None)
+        )
+    ):
         if submitted_at is not None:
-            use.submitted += 1
             seconds = (_aware(submitted_at) - _aware(started_at)).total_seconds()
-            use.minutes.append(max(seconds, 0.0) / 60)
-        elif last_page and _aware(last_seen_at) <= now - DROP_OUT_IDLE:
-            use.dropped[last_page] += 1
+            uses[slug].minutes.append(max(seconds, 0.0) / 60)
+    for slug, last_page, count in db.session.execute(
+        select(JourneyMetric.form_slug, JourneyMetric.last_page, func.count())
+        .where(
+            *in_period,
+            JourneyMetric.submitted_at.is_(None),
+            JourneyMetric.last_page.is_not(None),
+            JourneyMetric.last_page != "",
+            JourneyMetric.last_seen_at <= now - DROP_OUT_IDLE,
+        )
+        .group_by(JourneyMetric.form_slug, JourneyMetric.last_page)
+    ):
+        if last_page:
+            uses[slug].dropped[last_page] += count
     for slug, rating, count in db.session.execute(
         select(Feedback.form_slug, Feedback.rating, func.count())
         .where(Feedback.form_slug.in_(slugs), Feedback.created_at >= start, Feedback.created_at < end)
