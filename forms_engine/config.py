@@ -39,7 +39,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _sqlalchemy_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'forms-engine.sqlite'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: hide_parameters: a database error's text (which is logged) never carries the values of the
+    #: statement, which may be a citizen's answers.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     FORM_DEFINITIONS_DIR = Path(os.environ.get("FORM_DEFINITIONS_DIR", ROOT / "form_definitions"))
     #: Send Strict-Transport-Security and secure cookies (set when served over HTTPS).
     HTTPS = _bool("HTTPS")

@@ -90,6 +90,16 @@ def post_fork(server: Any, worker: Any) -> None:
                 engine.dispose(close=False)
 
 
+def on_starting(server: Any) -> None:
+    """Plain gunicorn runs in the mode FORMS_ENGINE_ENV says: say so when that is not production."""
+    mode = os.environ.get("FORMS_ENGINE_ENV", "").strip() or "development"
+    if mode != "production":
+        server.log.warning(
+            "FORMS_ENGINE_ENV is %s: development settings are not refused (set FORMS_ENGINE_ENV=production)",
+            mode,
+        )
+
+
 def settings_from(environ: Mapping[str, str]) -> dict[str, Any]:
     """gunicorn's settings (its own names) for this environment."""
     host = environ.get("HOST", "").strip() or "127.0.0.1"
@@ -119,7 +129,8 @@ def settings_from(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-# The module-level names gunicorn reads when this module is its config (`-c python:...`).
+# The module-level names gunicorn reads when this module is its config (`-c python:...`), with
+# post_fork and on_starting above (serve passes post_fork itself and logs its own mode).
 _settings = settings_from(os.environ)
 bind = _settings["bind"]
 workers = _settings["workers"]

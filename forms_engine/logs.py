@@ -184,6 +184,16 @@ def _end_request(_error: BaseException | None) -> None:
         current_request_id.reset(token)
 
 
+def _log_exception_without_secrets(app: Flask) -> None:
+    """Flask's line for an unhandled exception, with the path as the access line gives it (Flask's
+    own would show a save-and-return token)."""
+
+    def log_exception(exc_info: Any) -> None:
+        app.logger.error(f"Exception on {loggable_path()} [{request.method}]", exc_info=exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     """Configure logging from LOG_FORMAT and LOG_LEVEL (unless something else, such as a test
     runner, has configured it already), and give every request an id and an access line.
@@ -196,3 +206,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_log_request)
     app.teardown_request(_end_request)
+    _log_exception_without_secrets(app)

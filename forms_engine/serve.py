@@ -3,6 +3,7 @@ the app under gunicorn in this process (gunicorn's BaseApplication, no shell com
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -133,5 +134,6 @@ def serve_command(
         bind_host = host or os.environ.get("HOST", "").strip() or "127.0.0.1"
         bind_port = port or int(os.environ.get("PORT", "").strip() or 8000)
         options["bind"] = [f"[{bind_host}]:{bind_port}" if ":" in bind_host else f"{bind_host}:{bind_port}"]
+    logging.getLogger(__name__).info("forms-engine serve: %s mode", overrides["FORMS_ENGINE_ENV"])
     app = create_app(overrides) if options["preload_app"] else None
     _application(options, app, overrides).run()

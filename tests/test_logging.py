@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from forms_engine import logs
+from forms_engine.config import Config
 from forms_engine.extensions import db
 from forms_engine.submissions.models import DeliveryJob, Submission
 from forms_engine.submissions.worker import Worker, loggable_error, loggable_target
@@ -156,6 +158,41 @@ def test_the_access_line_has_no_query_string_and_no_save_and_return_token(
     assert token not in written
     assert "someone" not in written
     assert "lang=cy" not in written
+
+
+def test_an_unhandled_exception_is_logged_with_its_traceback_but_without_a_token_in_its_path(
+    tmp_path: Path, log_stream: io.StringIO
+) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'test.sqlite'}", TESTING=False)
+
+    def broken(token: str) -> str:
+        raise RuntimeError("the view broke")
+
+    app.add_url_rule("/_test/<token>/broken", "broken", broken)
+    response = app.test_client().get("/_test/Hidden-Token-123/broken")
+    assert response.status_code == 500
+    error = next(r for r in records(log_stream) if r["level"] == "ERROR")
+    assert error["message"] == "Exception on /_test/<token>/broken [GET]"
+    assert error["request_id"] == response.headers["X-Request-Id"]
+    assert "RuntimeError: the view broke" in error["exc_info"]
+    assert "Hidden-Token-123" not in log_stream.getvalue()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_database_error_logged_in_production_settings_has_no_statement_values(tmp_path: Path) -> None:
+    app = make_app(
+        f"sqlite:///{tmp_path / 'test.sqlite'}", SQLALCHEMY_ENGINE_OPTIONS=Config.SQLALCHEMY_ENGINE_OPTIONS
+    )
+    with app.app_context(), pytest.raises(SQLAlchemyError) as failed:
+        db.session.execute(
+            text("INSERT INTO no_such_table VALUES (:answer)"), {"answer": "Zebedee Quaggaworth"}
+        )
+    assert "no_such_table" in str(failed.value)
+    assert "Zebedee" not in str(failed.value)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_health_probes_are_logged_only_at_debug_level_unless_they_fail(
