@@ -69,7 +69,8 @@ TABLE_TITLES = {
     "usage": "Use by organisation",
 }
 
-#: The dashboard's few styles (the CSP allows no inline styles): wide tables scroll sideways in a
+#: The dashboard's few styles (the CSP allows no inline styles): wide tables, and charts (never drawn
+#: smaller than their own size, so their text stays legible), scroll sideways on narrow screens in a
 #: focusable region (so keyboard users can scroll them too), with GOV.UK's focus style.
 STYLESHEET = """\
 .app-table-container { overflow-x: auto; margin-bottom: 20px; }
@@ -77,7 +78,11 @@ STYLESHEET = """\
   outline: 3px solid #ffdd00; outline-offset: 0; box-shadow: inset 0 0 0 4px #0b0c0c;
 }
 .app-table-container .govuk-table { margin-bottom: 15px; }
-.app-chart { display: block; max-width: 960px; }
+.app-chart-container { overflow-x: auto; }
+.app-chart-container:focus {
+  outline: 3px solid #ffdd00; outline-offset: 0; box-shadow: inset 0 0 0 4px #0b0c0c;
+}
+.app-chart { display: block; min-width: 760px; max-width: 960px; }
 """
 
 ResponseLike = Response | WerkzeugResponse | str | tuple[str, int]

@@ -108,6 +108,10 @@ def test_the_dashboard_works_without_javascript(
     assert path_of(page) == "/reports/"
     box = page.locator("#chart-trajectory svg").bounding_box()
     assert box is not None and box["height"] > 250  # drawn by the server, at a readable size
+    page.set_viewport_size({"width": 375, "height": 800})
+    box = page.locator("#chart-trajectory svg").bounding_box()
+    assert box is not None and box["width"] >= 759  # on a phone it scrolls rather than shrinks
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.select_option("#organisation", "NE")
     with page.expect_navigation():
         page.click("form#filter button")

@@ -302,6 +302,9 @@ def test_each_chart_is_an_accessible_svg_followed_by_its_data_table(world: World
         title_id, desc_id = svg["aria-labelledby"].split()
         assert svg.select_one(f"title#{title_id}").get_text(strip=True)
         assert "table" in svg.select_one(f"desc#{desc_id}").get_text()
+        region = svg.parent  # scrolls sideways on a narrow screen rather than shrinking the text
+        assert region["role"] == "region" and region["tabindex"] == "0"
+        assert region["aria-labelledby"] == title_id
         following = svg.find_next("table")
         assert following["data-table"] == table_name
         assert following.select_one("caption").get_text(strip=True)
