@@ -32,7 +32,9 @@ def content_security_policy(nonce: str) -> str:
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    # A view may send a stricter policy of its own (a citizen's file: "default-src 'none'; sandbox").
+    if "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"

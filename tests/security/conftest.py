@@ -56,6 +56,9 @@ class World:
             "format": "csv",
             "version": definition.version,
             "entry_id": 1,
+            "table": "measures",
+            "extension": "csv",
+            "fmt": "csv",
         }
         by_endpoint: dict[tuple[str, str], Any] = {
             ("static", "filename"): "forms-engine.css",
