@@ -433,3 +433,17 @@ def test_the_counters_table_does_not_grow_without_bound(app: Flask, monkeypatch:
         assert rows() == 1
         assert storage.reset() == 1
         assert rows() == 0
+
+
+def test_the_counters_migration_goes_down_and_up_again(any_db_app: Flask) -> None:
+    from sqlalchemy import inspect
+
+    from forms_engine.database import downgrade_database, upgrade_database
+
+    downgrade_database(any_db_app, "0006")
+    with any_db_app.app_context():
+        assert "rate_limit_counters" not in inspect(db.engine).get_table_names()
+    upgrade_database(any_db_app)
+    with any_db_app.app_context():
+        assert "rate_limit_counters" in inspect(db.engine).get_table_names()
+        assert DatabaseStorage("database://").incr("after-upgrade", 60) == 1
