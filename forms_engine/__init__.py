@@ -53,7 +53,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     limits.configure(app)  # where rate-limit counters live, and the proxies to trust: before the limiter
     limiter.init_app(app)
 
-    from . import caseworker, cli, health, mail, schemas_view, security
+    from . import caseworker, cli, health, mail, reporting, schemas_view, security
     from .designer import views as designer_views
     from .runner import views
 
@@ -67,6 +67,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     schemas_view.init_app(app)
     designer_views.init_app(app)
+    reporting.init_app(app)
 
     if "forms_engine.registry" not in app.extensions:
         app.extensions["forms_engine.registry"] = FormRegistry.from_directory(
