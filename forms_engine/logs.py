@@ -53,6 +53,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RateLimitKeyFilter(logging.Filter):
+    """Flask-Limiter logs each refusal with its key: an email address sent to the sign-in form, a
+    journey id or a client address. Only the kind of key is kept ("account", "journey", "address")."""
+
+    KINDS = ("account-id", "account", "journey", "address")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "flask-limiter" and "exceeded" in str(record.msg):
+            args = record.args
+            if isinstance(args, tuple) and len(args) >= 2:
+                key = str(args[1])
+                kind = next((k for k in self.KINDS if key.startswith(k + ":")), "address")
+                record.args = (args[0], kind, *args[2:])
+        return True
+
+
 class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is at the time (as logging's last-resort handler does), so a
     swapped stderr (a test runner's capture) never leaves it writing to a closed stream."""
@@ -116,6 +132,7 @@ def configure_logging(
     handler: logging.Handler = StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(json_formatter() if log_format == "json" else text_formatter())
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RateLimitKeyFilter())
     handler._forms_engine = True  # type: ignore[attr-defined]
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_forms_engine", False)]:

@@ -195,6 +195,26 @@ def test_a_database_error_logged_in_production_settings_has_no_statement_values(
         db.engine.dispose()
 
 
+def test_a_rate_limit_refusal_is_logged_without_the_email_address_it_was_for(
+    tmp_path: Path, log_stream: io.StringIO
+) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'test.sqlite'}", SIGN_IN_RATE_LIMIT_PER_ACCOUNT="1 per minute")
+    client = BrowserClient(app)
+    statuses = []
+    for _ in range(2):
+        client.get("/caseworker/sign-in")
+        form = {"email": "Private.Person@example.gov.uk", "password": "wrong password!"}
+        statuses.append(client.post("/caseworker/sign-in", form).status)
+    assert statuses[-1] == 429
+    refusals = [r["message"] for r in records(log_stream) if r["logger"] == "flask-limiter"]
+    assert refusals == [
+        "ratelimit 1 per 1 minute (account) exceeded at endpoint: caseworker.sign_in_post:sign-in-account"
+    ]
+    assert "private.person" not in log_stream.getvalue().lower()
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_health_probes_are_logged_only_at_debug_level_unless_they_fail(
     logging_app: Flask, log_stream: io.StringIO
 ) -> None:
