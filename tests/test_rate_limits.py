@@ -447,3 +447,21 @@ def test_the_counters_migration_goes_down_and_up_again(any_db_app: Flask) -> Non
     with any_db_app.app_context():
         assert "rate_limit_counters" in inspect(db.engine).get_table_names()
         assert DatabaseStorage("database://").incr("after-upgrade", 60) == 1
+
+
+def test_the_429_pages_link_goes_back_to_the_page_sent_with_its_query(make_limited_app: Any) -> None:
+    app = make_limited_app(POST_RATE_LIMIT_PER_JOURNEY="1 per minute")
+    definition = example_form(app)
+    client = BrowserClient(app)
+    first = start(client, definition.slug)
+    client.get(first)
+    post_blank(client, first, 1)
+    page = client.post(f"{first}?return=check", data={})
+    assert page.status == 429
+    back = page.soup.select_one("main a.govuk-link")
+    assert back is not None and back["href"] == f"{first}?return=check"
+    # A POST-only route sends the user to the form's start page instead.
+    page = client.post(f"/{definition.slug}/start")
+    assert page.status == 429
+    back = page.soup.select_one("main a.govuk-link")
+    assert back is not None and back["href"] == f"/{definition.slug}/"

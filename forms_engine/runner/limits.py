@@ -98,8 +98,9 @@ def retry_after_seconds() -> int:
 def _back_url() -> str:
     """Where "Go back" leads: the page that was sent (GETs are not limited), else the form's start."""
     rule = request.url_rule
-    if rule is not None and rule.methods is not None and "GET" in rule.methods:
-        return request.full_path.rstrip("?")
+    if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
+        # Built again from the route rather than echoed, so it is always a path on this site.
+        return url_for(request.endpoint, **{**request.args.to_dict(flat=False), **(request.view_args or {})})
     slug = (request.view_args or {}).get("slug")
     if isinstance(slug, str) and slug in views._registry().forms:
         return url_for("runner.start", slug=slug)
