@@ -174,6 +174,9 @@ def _repair(component: dict[str, Any], list_length: int) -> None:
             options[low], options[high] = options[high], options[low]
     if component["type"] == "FileUploadField" and options.get("minFiles", 1) > options.get("maxFiles", 1):
         options["maxFiles"] = options.get("minFiles", 1)
+    if "maxSizeMb" in options:
+        # The schema allows 5e-324 MB: a limit no file can meet (the walk could not answer).
+        options["maxSizeMb"] = max(options["maxSizeMb"], 1)
     if component["type"] == "CheckboxesField":
         for key in ("minSelected", "maxSelected"):
             if key in options:
@@ -219,7 +222,8 @@ def _condition_on(component: dict[str, Any], lists: dict[str, list[str]], draw: 
 
 @st.composite
 def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
-    """A schema-shaped form definition (see the module docstring); valid most of the time."""
+    """A schema-shaped form definition (see the module docstring); valid most of the time. Without
+    `mistakes`, options are always repaired and no deliberate mistake is made."""
     data: dict[str, Any] = {"schemaVersion": 1, "slug": "fuzzed-form", "title": draw(_TEXT)}
     for key in ("paperForm", "service", "startPage"):
         data[key] = draw(_FORM_PARTS[key])
@@ -271,7 +275,7 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
                 component["options"].pop("minLength", None)
                 component["options"].pop("maxLength", None)
                 component.setdefault("errors", {})["format"] = "Enter the reference in the right format"
-            if draw(st.integers(0, 9)) > 0:
+            if not mistakes or draw(st.integers(0, 9)) > 0:
                 _repair(component, length)
             if type_name in CONTENT_TYPES and asked and draw(st.integers(0, 3)) == 0:
                 component["condition"] = _condition_on(draw(st.sampled_from(asked)), lists, draw)
