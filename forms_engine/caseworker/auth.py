@@ -148,13 +148,13 @@ def session_problem() -> str | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path in the signed-in areas of this site, the caseworker and designer
-    pages (never another site)."""
+    """`target` if it is a path in the signed-in areas of this site, the caseworker, designer and
+    reports pages (never another site)."""
     if not target or "\\" in target or target.startswith("//"):
         return None
     if any(ch.isspace() or not ch.isprintable() for ch in target):
         return None  # control characters and spaces: browsers strip or rewrite them
-    if not target.startswith(("/caseworker/", "/designer/")):
+    if not target.startswith(("/caseworker/", "/designer/", "/reports/")):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -144,6 +144,9 @@ def test_form_organisations_come_from_the_definitions(cw_app: Flask) -> None:
     [
         ("/caseworker/forms?page=2", "/caseworker/forms?page=2"),
         ("/caseworker/", "/caseworker/"),
+        ("/reports/?organisation=NE", "/reports/?organisation=NE"),
+        ("/designer/", "/designer/"),
+        ("/reports", None),
         ("/", None),
         ("https://example.com/caseworker/", None),
         ("//example.com/caseworker/", None),
@@ -151,5 +154,5 @@ def test_form_organisations_come_from_the_definitions(cw_app: Flask) -> None:
         (None, None),
     ],
 )
-def test_only_caseworker_paths_are_followed_after_sign_in(target: str | None, expected: str | None) -> None:
+def test_only_staff_area_paths_are_followed_after_sign_in(target: str | None, expected: str | None) -> None:
     assert safe_next(target) == expected
