@@ -22,13 +22,14 @@ MIN_SECRET_KEY_LENGTH = 32
 class ProductionConfigError(RuntimeError):
     """Production mode with settings fit only for development. The message is one line."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], hint: bool = True):
         self.problems = problems
-        super().__init__(
-            "refusing to start in production mode: "
-            + "; ".join(problems)
-            + f" (or set FORMS_ENGINE_ENV={DEVELOPMENT} to run with development settings)"
-        )
+        if hint:
+            message = "refusing to start in production mode: " + "; ".join(problems)
+            message += f" (or set FORMS_ENGINE_ENV={DEVELOPMENT} to run with development settings)"
+        else:
+            message = "refusing to start: " + "; ".join(problems)
+        super().__init__(message)
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
@@ -54,7 +55,9 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
     """Raise ProductionConfigError when FORMS_ENGINE_ENV is production and a setting is not fit for it."""
     env = config.get("FORMS_ENGINE_ENV")
     if env not in {PRODUCTION, DEVELOPMENT}:
-        raise ProductionConfigError([f"FORMS_ENGINE_ENV must be {PRODUCTION} or {DEVELOPMENT}, not {env!r}"])
+        raise ProductionConfigError(
+            [f"FORMS_ENGINE_ENV must be {PRODUCTION} or {DEVELOPMENT}, not {env!r}"], hint=False
+        )
     if env == PRODUCTION:
         problems = production_problems(config)
         if problems:
@@ -117,11 +120,12 @@ def serve_command(
     only fit for development (exit 1). SIGTERM stops it gracefully: requests in hand finish first
     (for up to GUNICORN_GRACEFUL_TIMEOUT seconds)."""
     from . import create_app, logs
-    from .gunicorn_conf import settings_from
 
     overrides = {"FORMS_ENGINE_ENV": serving_environment()}
     config = _effective_config(overrides)
     try:
+        from .gunicorn_conf import settings_from  # reads the environment as it is imported
+
         options = settings_from(os.environ)
         check_production_settings(config)
         logs.configure_logging(logs.resolve_format(config), config["LOG_LEVEL"])

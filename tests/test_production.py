@@ -94,8 +94,35 @@ def test_every_problem_is_named_at_once() -> None:
 
 
 def test_an_unknown_mode_is_refused() -> None:
-    with pytest.raises(ProductionConfigError, match="FORMS_ENGINE_ENV must be production or development"):
+    with pytest.raises(ProductionConfigError) as refused:
         production_app(FORMS_ENGINE_ENV="prod")
+    assert str(refused.value) == (
+        "refusing to start: FORMS_ENGINE_ENV must be production or development, not 'prod'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("WEB_CONCURRENCY", "many"), ("PORT", "80a"), ("FORMS_ENGINE_ENV", "prod")]
+)
+def test_serve_refuses_a_malformed_setting_in_one_line(tmp_path: Path, variable: str, value: str) -> None:
+    env = {
+        **base_env(tmp_path, find_free_port()),
+        "FORMS_ENGINE_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+        variable: value,
+    }
+    result = subprocess.run(
+        [str(BIN / "forms-engine"), "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("forms-engine serve: ")
+    assert variable in line and repr(value) in line
 
 
 # -- serving for real -----------------------------------------------------------------------------
