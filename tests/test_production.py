@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -20,13 +21,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from forms_engine import create_app
+from forms_engine import create_app, gunicorn_conf
 from forms_engine.config import ROOT, TestConfig
 from forms_engine.extensions import db
-from forms_engine.serve import ProductionConfigError, production_problems
+from forms_engine.gunicorn_conf import settings_from
+from forms_engine.serve import ProductionConfigError, production_problems, serve_command
 
 from .conftest import make_app
 from .pg import find_free_port
@@ -123,6 +126,69 @@ def test_serve_refuses_a_malformed_setting_in_one_line(tmp_path: Path, variable:
     (line,) = result.stderr.splitlines()
     assert line.startswith("forms-engine serve: ")
     assert variable in line and repr(value) in line
+
+
+# -- serve's settings -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gunicorn_options(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """serve's gunicorn options, caught instead of running gunicorn."""
+    caught: list[dict[str, Any]] = []
+
+    class Caught:
+        def __init__(self, options: dict[str, Any], app: object, overrides: object) -> None:
+            caught.append(options)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr("forms_engine.serve._application", Caught)
+    root = logging.getLogger()
+    level = root.level
+    yield caught
+    for handler in [h for h in root.handlers if getattr(h, "_forms_engine", False)]:
+        root.removeHandler(handler)  # serve configured the logging of this (test) process
+    root.setLevel(level)
+
+
+def test_serve_takes_its_settings_from_the_environment_and_options_override_them(
+    gunicorn_options: list[dict[str, Any]],
+) -> None:
+    env = {
+        "FORMS_ENGINE_ENV": "development",
+        "HOST": "127.0.0.2",
+        "PORT": "9001",
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "6",
+        "GUNICORN_TIMEOUT": "45",
+        "GUNICORN_PRELOAD": "0",
+    }
+    runner = CliRunner()
+    assert runner.invoke(serve_command, [], env=env).exit_code == 0
+    assert (
+        runner.invoke(serve_command, ["--port", "9100", "-w", "5", "--threads", "2"], env=env).exit_code == 0
+    )
+    from_env, overridden = gunicorn_options
+    assert from_env["bind"] == ["127.0.0.2:9001"]
+    assert (from_env["workers"], from_env["threads"], from_env["timeout"]) == (3, 6, 45)
+    assert from_env["worker_class"] == "gthread"
+    assert from_env["preload_app"] is False
+    assert overridden["bind"] == ["127.0.0.2:9100"]
+    assert (overridden["workers"], overridden["threads"], overridden["timeout"]) == (5, 2, 45)
+
+
+def test_serves_defaults_suit_a_small_machine_and_cap_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = settings_from({})
+    cpus = gunicorn_conf.cpu_count()
+    assert defaults["bind"] == ["127.0.0.1:8000"]
+    assert defaults["workers"] == min(2 * cpus + 1, 8)
+    assert (defaults["threads"], defaults["timeout"], defaults["graceful_timeout"]) == (4, 30, 30)
+    assert defaults["preload_app"] is True
+    assert defaults["accesslog"] is None  # the app writes the access line, with its request id
+    monkeypatch.setattr(gunicorn_conf, "cpu_count", lambda: 16)
+    assert settings_from({})["workers"] == 8
+    assert settings_from({"HOST": "::1", "PORT": "8080"})["bind"] == ["[::1]:8080"]
 
 
 # -- serving for real -----------------------------------------------------------------------------
