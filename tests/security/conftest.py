@@ -131,10 +131,12 @@ def make_world_app(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One app for the module, on its own SQLite file (rate limits off: these tests send many
-    requests from one address on purpose, and rate limits are tested on their own)."""
+    """One app for the security tests, on its own SQLite file (rate limits off: these tests send
+    many requests from one address on purpose, and rate limits are tested on their own). The tests
+    using it change nothing a later test relies on; test_session_fixation.py, which moves journeys
+    about, has a world of its own."""
     app = make_world_app(tmp_path_factory, RATELIMIT_ENABLED=False)
     yield build_world(app)
     with app.app_context():
