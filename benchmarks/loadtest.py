@@ -643,11 +643,18 @@ def run_checks(
     pg_windows = list(the_stack.postgres.down_windows)
     server_errors = [r for r in recorder.requests if r.status >= 500]
     outside = [r for r in server_errors if not overlaps(r.started, r.ended, pg_windows)]
+    statuses = Counter(r.status for r in server_errors)
     check(
         "no 5xx except while PostgreSQL was down",
         not outside,
-        f"{len(server_errors)} responses 5xx, {len(server_errors) - len(outside)} of them while PostgreSQL "
-        f"was down, {len(outside)} at other times"
+        f"{len(server_errors)} responses 5xx"
+        + (
+            " (" + ", ".join(f"{n} HTTP {code}" for code, n in sorted(statuses.items())) + ")"
+            if statuses
+            else ""
+        )
+        + f", {len(server_errors) - len(outside)} of them while PostgreSQL was down, "
+        f"{len(outside)} at other times"
         + (f" (first: {outside[0].method} {outside[0].kind} -> {outside[0].status})" if outside else ""),
     )
     conn_errors = [r for r in recorder.requests if r.status == 0]
@@ -837,6 +844,10 @@ def run(args: argparse.Namespace, the_stack: Stack, log: FaultLog, started: floa
         )
     else:
         print("  rate limits: the engine has no rate-limit setting to raise")
+    print(
+        "  client addresses: each citizen's own (10.x.y.z) in X-Forwarded-For, trusted with "
+        "PROXY_FIX_X_FOR=1, as a load balancer in front of the instances would give them"
+    )
     print(
         f"  citizens: {args.journeys} journeys, {args.clients} at a time, across "
         f"{len(the_stack.definitions)} forms; {args.save_share:.0%} planned to save and resume, "

@@ -221,6 +221,8 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.csrf: str | None = None
         self.turn = result.number
+        number = result.number + 1
+        self.address = f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
         self.connections: dict[int, http.client.HTTPConnection] = {}
 
     def close(self) -> None:
@@ -299,7 +301,9 @@ class Browser:
         giving_up_at = time.monotonic() + RETRY_BUDGET_SECONDS
         failures = 0
         while True:
-            headers = {"Accept-Language": "en-GB"}
+            # As the load balancer in front of the instances would say (PROXY_FIX_X_FOR=1): the
+            # citizen's own address, so per-IP limits and logs see citizens, not the balancer.
+            headers = {"Accept-Language": "en-GB", "X-Forwarded-For": self.address}
             if self.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             body: bytes | None = None

@@ -426,6 +426,8 @@ def base_environment(
             "MAIL_TIMEOUT": "10",
             "HTTPS": "1",
             "BASE_URL": BASE_URL,
+            # Behind one load balancer, which gives each citizen's address in X-Forwarded-For.
+            "PROXY_FIX_X_FOR": "1",
             WEBHOOK_SECRET_ENV: secret,
             # Stopping at the end of the run need not wait for kept-alive connections.
             "GUNICORN_GRACEFUL_TIMEOUT": "3",
