@@ -204,7 +204,10 @@ def test_answers_are_never_put_in_a_cookie(client: BrowserClient, app: Flask) ->
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     session = serializer.loads(cookie.value)
     assert distinctive not in repr(session)
-    assert set(session) <= {"journeys", "csrf_token"}, session
+    # The journeys' ids, when each was last used (for the idle timeout) and the CSRF token.
+    assert set(session) <= {"journeys", "journeys_seen", "csrf_token"}, session
+    for prefix, seen in session.get("journeys_seen", {}).values():
+        assert isinstance(prefix, str) and isinstance(seen, int | float), session
 
 
 @pytest.mark.parametrize("where", ["start", "question", "check answers"])

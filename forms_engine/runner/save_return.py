@@ -291,6 +291,11 @@ def _find_link(slug: str, token: str) -> tuple[SaveToken | None, JourneyState | 
     """The link, its journey, and what is wrong with it (None when it can be used)."""
     link = db.session.scalar(select(SaveToken).where(SaveToken.token_hash == hash_token(token)))
     state = db.session.get(JourneyState, link.journey_id) if link is not None else None
+    if link is not None and state is None:
+        # Used this very moment by another request, which moved the journey to a new id (see
+        # `_rekey_journey`): read the link again to find it, so this one hears "used", not "invalid".
+        db.session.refresh(link)
+        state = db.session.get(JourneyState, link.journey_id)
     if link is None or state is None or state.form_slug != slug:
         return None, None, "invalid"
     if state.submission_reference:
