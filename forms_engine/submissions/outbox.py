@@ -237,5 +237,6 @@ def retry_jobs(
         )
     db.session.commit()
     for job in jobs:
-        log.info("delivery: job %s (%s to %s) queued again", job.id, job.kind, job.target)
+        # Not the target: it may be the applicant's email address.
+        log.info("delivery: job %s (%s) queued again", job.id, job.kind)
     return list(jobs)
