@@ -842,7 +842,7 @@ def scenarios(form: Form) -> list[Scenario]:
     check = f"/{form.slug}/check-answers"
     return [
         Scenario(
-            "GET /healthz (app floor: Flask + SELECT 1)",
+            "GET /healthz (app floor: Flask, no database)",
             "GET",
             "/healthz",
             200,
