@@ -19,8 +19,9 @@ from forms_engine.extensions import db
 from forms_engine.reporting import paper_counts
 from forms_engine.reporting.models import PaperCount, PaperForm
 
-from ..caseworker.conftest import audit_events
-from ..helpers import location
+from ..caseworker.conftest import audit_events, create_user, sign_in
+from ..conftest import make_app
+from ..helpers import BrowserClient, location
 from .staff import BADGER, entry_id, signed_in, staff_app_in
 
 
@@ -333,3 +334,17 @@ def test_an_upload_cannot_record_for_entries_the_account_may_not(staff_app: Flas
         ("#file", "Line 3: unknown reference 'IRA82': not in the paper-form register")
     ]
     assert counts(staff_app) == {}
+
+
+def test_caseworkers_find_the_paper_counts_from_the_staff_navigation(tmp_path: Path) -> None:
+    """Caseworkers record paper counts but do not see the reports: the navigation offers them the
+    counts; admins and leads reach the counts from the reports dashboard."""
+    app = make_app(f"sqlite:///{tmp_path / 'nav.sqlite'}")
+    create_user(app, "nav-caseworker@example.gov.uk", role="caseworker", organisation="APHA")
+    client = BrowserClient(app)
+    assert sign_in(client, "nav-caseworker@example.gov.uk").status == 302
+    home = client.get("/caseworker/")
+    links = {a.get_text(strip=True): a["href"] for a in home.soup.select(".govuk-service-navigation__link")}
+    assert links.get("Monthly paper counts") == "/reports/paper-counts"
+    assert "Reports" not in links
+    assert client.get("/reports/paper-counts").status == 200
