@@ -802,6 +802,10 @@ def print_results(checks: Sequence[Check], figures: dict[str, Any]) -> None:
 # Main
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.time()
@@ -809,7 +813,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = FaultLog(started)
     secret = os.urandom(24).hex()
     # SIGTERM ends the run like Ctrl-C does, so every process started is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     info = machine()
     print("Scale-out load test (benchmarks/loadtest.py)")
     print(f"  date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {git_commit()}")
@@ -839,7 +843,7 @@ def run(args: argparse.Namespace, the_stack: Stack, log: FaultLog, started: floa
     print("  delivery settings: " + ", ".join(f"{k}={v}" for k, v in delivery_settings(args).items()))
     if the_stack.rate_limits:
         print(
-            "  rate limits raised for the run (every citizen comes from 127.0.0.1): "
+            "  rate limits raised for the run (the citizens, all on 127.0.0.1, post far faster than people): "
             + ", ".join(f"{k}={v!r}" for k, v in sorted(the_stack.rate_limits.items()))
         )
     else:
