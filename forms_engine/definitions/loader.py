@@ -178,6 +178,14 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
             "list item value",
             problems,
         )
+        for j, item in enumerate(lst["items"]):
+            # Answers are trimmed before they are checked, so such an item could never be chosen.
+            if item["value"] != item["value"].strip():
+                problems.append(
+                    Problem(
+                        f"$.lists[{i}].items[{j}].value", "a list item value cannot start or end with a space"
+                    )
+                )
     sections = {s["id"] for s in data.get("sections", [])}
     _duplicates(
         ((s["id"], f"$.sections[{i}].id") for i, s in enumerate(data.get("sections", []))),

@@ -80,6 +80,16 @@ class Request(flask.Request):
         self.__dict__.setdefault("_opened_file_streams", []).append(stream)
         return stream
 
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        # A multipart part with no name (`Content-Disposition: form-data` alone, or a name broken by a
+        # line break) is kept under the key None, which Flask-WTF's CSRF check calls `.endswith` on:
+        # found by fuzzing, such a body gave a 500. Nameless parts are dropped.
+        for key in ("form", "files"):
+            data = self.__dict__.get(key)
+            if data is not None and None in data:
+                self.__dict__[key] = type(data)((k, v) for k, v in data.items(multi=True) if k is not None)
+
     def close(self) -> None:
         """Also close the files of a body whose parsing stopped part way (found by fuzzing: a file
         part then a field over MAX_FORM_MEMORY_SIZE gives a 413, and werkzeug never hands the

@@ -174,6 +174,10 @@ def _repair(component: dict[str, Any], list_length: int) -> None:
             options[low], options[high] = options[high], options[low]
     if component["type"] == "FileUploadField" and options.get("minFiles", 1) > options.get("maxFiles", 1):
         options["maxFiles"] = options.get("minFiles", 1)
+    if options.get("minLength", 0) > 1000:
+        # The schema sets no maximum: minLength 2,000,000 passes, but no answer that long fits in a
+        # request body (MAX_FORM_MEMORY_SIZE), so the walk could not answer (a 413).
+        options["minLength"] = 1000
     if "maxSizeMb" in options:
         # The schema allows 5e-324 MB: a limit no file can meet (the walk could not answer).
         options["maxSizeMb"] = max(options["maxSizeMb"], 1)

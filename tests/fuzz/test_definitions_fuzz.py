@@ -34,7 +34,7 @@ DEFINITIONS_PER_RUN = 500
 @pytest.fixture(scope="module", autouse=True)
 def _required(tally: Tally) -> None:
     tally.require("definitions", DEFINITIONS_PER_RUN)
-    tally.require("schema-shaped definitions", 200)
+    tally.require("schema-shaped definitions", 150)
 
 
 def validates_without_crashing(data: Any) -> LintResult:
@@ -47,7 +47,7 @@ def validates_without_crashing(data: Any) -> LintResult:
     return result
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=240)
 @given(
     st.one_of(
         json_values,
@@ -62,7 +62,7 @@ def test_the_validator_and_lint_report_problems_in_arbitrary_json_and_never_cras
     assert validates_without_crashing(data).problems, "arbitrary JSON is never a valid definition"
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 @given(mutated_definitions())
 def test_the_validator_and_lint_never_crash_on_a_definition_with_a_part_replaced(
     tally: Tally, data: Any
@@ -72,7 +72,7 @@ def test_the_validator_and_lint_never_crash_on_a_definition_with_a_part_replaced
     validates_without_crashing(data)
 
 
-@settings(FUZZ, max_examples=250)
+@settings(FUZZ, max_examples=170)
 @given(definitions())
 def test_schema_shaped_definitions_validate_and_the_valid_ones_lint_and_build(
     tally: Tally, data: Any
@@ -91,9 +91,9 @@ def test_a_good_share_of_the_schema_shaped_definitions_is_valid(tally: Tally) ->
     of valid ones is measured and must stay useful."""
     generated = tally.counts["schema-shaped definitions"]
     valid = tally.counts["valid schema-shaped definitions"]
-    assert generated >= 200
+    assert generated >= 150
     print(f"valid schema-shaped definitions: {valid} of {generated} ({valid / generated:.0%})")
-    assert valid / generated >= 0.4
+    assert valid / generated >= 0.25
 
 
 def test_a_webhook_url_urlsplit_cannot_parse_is_a_problem_not_a_crash() -> None:
@@ -120,3 +120,37 @@ def test_a_webhook_url_urlsplit_cannot_parse_is_a_problem_not_a_crash() -> None:
         ],
     }
     assert [p.path for p in validate_definition_data(data)] == ["$.deliveries.webhook.url"]
+
+
+def test_a_list_item_value_with_a_space_at_either_end_is_a_problem() -> None:
+    """Found by fuzzing: answers are trimmed before they are checked, so a radio or select item whose
+    value starts or ends with white space (here U+0085, which str.strip removes) could never be chosen."""
+    data = {
+        "schemaVersion": 1,
+        "slug": "list-spaces",
+        "title": "Lists",
+        "paperForm": {"reference": "L1", "title": "Lists", "organisation": "Defra"},
+        "service": {
+            "contact": {"name": "Team", "email": "team@example.gov.uk"},
+            "privacyNoticeUrl": "https://example.gov.uk/privacy",
+            "whatHappensNext": "We will reply.",
+        },
+        "startPage": {"content": "Start"},
+        "lists": [
+            {
+                "id": "kinds",
+                "items": [{"text": "Hens", "value": "\x85hens"}, {"text": "Ducks", "value": "ducks"}],
+            }
+        ],
+        "pages": [
+            {
+                "id": "p0",
+                "path": "/kind",
+                "title": "Kind",
+                "components": [
+                    {"id": "c0", "type": "RadiosField", "name": "kind", "title": "Kind", "list": "kinds"}
+                ],
+            }
+        ],
+    }
+    assert [p.path for p in validate_definition_data(data)] == ["$.lists[0].items[0].value"]

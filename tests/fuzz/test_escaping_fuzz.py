@@ -107,7 +107,7 @@ def exported(format: str, definition: FormDefinition, submission: Submission) ->
     return out.getvalue()
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=30)
 @given(name=markup_text(), details=markup_text())
 def test_check_answers_shows_markup_answers_as_text(
     fuzz_app: Flask, definition: FormDefinition, tally: Tally, name: str, details: str
@@ -139,7 +139,7 @@ def test_check_answers_shows_markup_answers_as_text(
     assert not [a for element in page.soup.find_all(True) for a in element.attrs if a.startswith("on")]
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=100)
 @given(name=markup_text(), details=markup_text())
 def test_exports_keep_markup_answers_as_text_and_neutralise_formulas(
     definition: FormDefinition, tally: Tally, name: str, details: str
@@ -164,7 +164,7 @@ def test_exports_keep_markup_answers_as_text_and_neutralise_formulas(
     assert payload["answers"] == {"fullName": name, "details": details}
 
 
-@settings(FUZZ, max_examples=12)
+@settings(FUZZ, max_examples=8)
 @given(name=markup_text(), details=markup_text())
 def test_the_pdf_receipt_shows_markup_answers_as_their_text(
     definition: FormDefinition, tally: Tally, name: str, details: str

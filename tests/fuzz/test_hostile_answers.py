@@ -193,7 +193,7 @@ def post(target: Target, answer_set: tuple[list[tuple[bytes, bytes]], str, str],
 # -- the tests --------------------------------------------------------------------------------------
 
 
-@settings(FUZZ, max_examples=420)
+@settings(FUZZ, max_examples=480)
 @given(data=st.data())
 def test_hostile_answers_to_the_example_forms_get_a_govuk_error_never_a_500(
     example_targets: list[Target], tally: Tally, data: st.DataObject
@@ -202,7 +202,7 @@ def test_hostile_answers_to_the_example_forms_get_a_govuk_error_never_a_500(
     post(target, data.draw(answer_sets(target), label="answers"), tally)
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=30)
 @given(definition_data=generated_definitions(mistakes=False), data=st.data())
 def test_hostile_answers_to_generated_forms_get_a_govuk_error_never_a_500(
     fuzz_app: Flask, tally: Tally, definition_data: dict[str, Any], data: st.DataObject
@@ -253,3 +253,38 @@ def test_a_file_part_then_a_field_over_the_memory_limit_leaves_no_temporary_file
         del response
         gc.collect()
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"Content-Disposition: form-data\r\n\r\nvalue",
+        b'Content-Disposition: form-data; name="broken\r\nname"\r\n\r\nvalue',
+        b'Content-Disposition: form-data; filename="nameless.pdf"\r\n\r\n%PDF-1.4',
+    ],
+)
+def test_a_multipart_part_without_a_name_gets_a_govuk_page_not_a_500(
+    example_targets: list[Target], part: bytes
+) -> None:
+    """Found by fuzzing: werkzeug keeps a nameless part under the key None, and Flask-WTF's CSRF check
+    then raised AttributeError (a 500)."""
+    target = example_targets[0]
+    target.client.get(target.url)
+    boundary = b"nameless"
+    body = (
+        b"--"
+        + boundary
+        + b'\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + (target.client.csrf_token or "").encode()
+        + b"\r\n--"
+        + boundary
+        + b"\r\n"
+        + part
+        + b"\r\n--"
+        + boundary
+        + b"--\r\n"
+    )
+    response = target.client.client.post(
+        target.url, data=body, content_type=f"multipart/form-data; boundary={boundary.decode()}"
+    )
+    assert assert_govuk_answer(response, target, []) in ("accepted", "error summary")

@@ -41,7 +41,7 @@ _slugs = itertools.count(1)
 
 @pytest.fixture(scope="module", autouse=True)
 def _required(tally: Tally) -> None:
-    tally.require("rendered definitions", 60)
+    tally.require("rendered definitions", 50)
 
 
 def assert_govuk_page(html: str | bytes, where: str) -> BeautifulSoup:
@@ -150,7 +150,7 @@ def walk(app: Flask, definition: Any, tally: Tally) -> set[str]:
     raise AssertionError("the walk did not reach check answers or an exit page")
 
 
-@settings(FUZZ, max_examples=110)
+@settings(FUZZ, max_examples=80)
 @given(definitions(mistakes=False))
 def test_every_valid_generated_definition_renders_each_of_its_pages(
     fuzz_app: Flask, tally: Tally, data: dict[str, Any]
