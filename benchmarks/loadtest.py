@@ -120,9 +120,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add(
         "--citizen-minutes",
         type=float,
-        default=9,
+        default=8,
         help="stop starting new journeys after this many minutes, so that the run fits in --max-minutes "
-        "on a slow machine; journeys in flight finish, and the number run is printed (9)",
+        "on a slow machine; journeys in flight finish, and the number run is printed (8)",
     )
     add("--drain-timeout", type=float, default=600, help="seconds to wait for deliveries (600)")
     add("--max-minutes", type=float, default=15, help="fail if the whole run takes longer (15)")
