@@ -28,6 +28,7 @@ from ..caseworker.models import User
 from ..extensions import db
 from ..submissions.models import utcnow
 from .models import PaperCount, PaperForm
+from .register import RegisterError, RegisterProblem
 
 #: The columns of a paper-count file, in order.
 COLUMNS: tuple[str, ...] = ("reference", "month", "count")
@@ -37,24 +38,12 @@ _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _COUNT = re.compile(r"^[0-9]{1,3}(,[0-9]{3})*$|^[0-9]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class CountProblem:
-    """Something wrong in a paper-count file, at a line (1: the header or the file as a whole)."""
-
-    line: int
-    message: str
+#: Something wrong in a paper-count file, at a line (1: the header or the file as a whole).
+CountProblem = RegisterProblem
 
 
-class PaperCountError(Exception):
+class PaperCountError(RegisterError):
     """A paper-count file that cannot be imported, with every problem found in it."""
-
-    def __init__(self, source: str, problems: list[CountProblem]):
-        super().__init__(f"{source}: {len(problems)} problem(s)")
-        self.source = source
-        self.problems = problems
-
-    def lines(self) -> list[str]:
-        return [f"{self.source}:{p.line}: {p.message}" for p in self.problems]
 
 
 @dataclass(frozen=True, slots=True)

@@ -491,16 +491,21 @@ def stylesheet() -> ResponseLike:
     return Response(STYLESHEET, mimetype="text/css")
 
 
-@bp.before_request
-def _english_only() -> None:
-    # Runs after the runner's language choice: report pages are always English.
-    g.language = "en"
+def staff_pages(blueprint: Blueprint) -> None:
+    """The reports' pages are English only and never cached (they hold figures by organisation)."""
+
+    @blueprint.before_request
+    def _english_only() -> None:
+        # Runs after the runner's language choice: report pages are always English.
+        g.language = "en"
+
+    @blueprint.after_request
+    def _no_store(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+staff_pages(bp)
 
 
 def init_app(app: Flask) -> None:

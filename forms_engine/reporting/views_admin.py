@@ -23,7 +23,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -40,6 +39,7 @@ from ..caseworker.models import ORGANISATIONS, User
 from ..extensions import db
 from . import paper_counts, register
 from .models import PAPER_FORM_STATUSES, PaperCount, PaperForm
+from .views import staff_pages
 
 bp = Blueprint("reports_admin", __name__, url_prefix="/reports")
 
@@ -578,15 +578,7 @@ def paper_counts_import() -> ResponseLike:
     return redirect(url_for("reports_admin.paper_counts_list"))
 
 
-@bp.before_request
-def _english_only() -> None:
-    g.language = "en"
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+staff_pages(bp)
 
 
 def init_app(app: Flask) -> None:

@@ -251,13 +251,14 @@ def test_a_lead_sees_their_own_organisation_only(world: World) -> None:
 
 
 def test_the_reports_link_is_in_the_navigation_of_admins_and_leads_only(world: World) -> None:
+    """Caseworkers get the paper counts they record instead; designers nothing."""
     def nav_links(role: str) -> list[str]:
         page = world.get(role, "/caseworker/")
         return [a.get_text(strip=True) for a in page.soup.select(".govuk-service-navigation__list a")]
 
     assert nav_links("admin") == ["Reports"]
     assert nav_links("lead") == ["Reports"]
-    assert nav_links("caseworker") == []
+    assert nav_links("caseworker") == ["Monthly paper counts"]
     assert nav_links("designer") == []
     current = world.get("lead", "/reports/").soup.select_one(".govuk-service-navigation__list a")
     assert current["href"] == "/reports/" and current["aria-current"] == "true"
