@@ -18,7 +18,6 @@ import http.client
 import json
 import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from bench import multipart  # the benchmarks' own multipart/form-data encoder
 from bs4 import BeautifulSoup
 
 HOST = "127.0.0.1"
@@ -188,26 +188,6 @@ def read_form(body: bytes) -> PageForm:
             file_names.add(name)
     value = token.get("value") if token is not None else None
     return PageForm(value if isinstance(value, str) else None, names, file_names)
-
-
-def multipart(fields: Fields, files: Files) -> tuple[bytes, str]:
-    boundary = secrets.token_hex(16)
-    out = []
-    for name, values in fields.items():
-        for value in values:
-            out.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-            )
-    for name, items in files.items():
-        for filename, data, content_type in items:
-            out.append(
-                f"--{boundary}\r\nContent-Disposition: form-data; "
-                f'name="{name}"; filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
-                + data
-                + b"\r\n"
-            )
-    out.append(f"--{boundary}--\r\n".encode())
-    return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
 class Browser:
