@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from typing import Any, ClassVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -239,19 +239,24 @@ class NumberField(_InputHandler):
     def example(self) -> dict[str, list[str]]:
         options = self.component.options
         low, high = options.get("min"), options.get("max")
-        if low is not None and high is not None:
-            value = Decimal(str(low)) + (Decimal(str(high)) - Decimal(str(low))) / 2
-        elif low is not None:
-            value = Decimal(str(low)) + 1
-        elif high is not None:
-            value = Decimal(str(high)) - 1
-        else:
-            value = Decimal(12)
-        decimals = options.get("decimals", 0)
-        value = value.quantize(Decimal(1).scaleb(-decimals), rounding="ROUND_DOWN")
-        if low is not None and value < Decimal(str(low)):
-            value = Decimal(str(low))
-        return {self.name: [str(value)]}
+        # JSON numbers go up to about 1e308 and down to 5e-324: with the default 28 digits the sum or
+        # the rounding to `decimals` places could fail or lose the limits, so work with enough digits
+        # for any of them (about 330 before the point, 330 after).
+        with localcontext() as context:
+            context.prec = 700
+            if low is not None and high is not None:
+                value = Decimal(str(low)) + (Decimal(str(high)) - Decimal(str(low))) / 2
+            elif low is not None:
+                value = Decimal(str(low)) + 1
+            elif high is not None:
+                value = Decimal(str(high)) - 1
+            else:
+                value = Decimal(12)
+            decimals = options.get("decimals", 0)
+            value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+            if low is not None and value < Decimal(str(low)):
+                value = Decimal(str(low)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_CEILING)
+        return {self.name: [format(value, "f")]}
 
     def formdata(self, answer: Answer) -> dict[str, list[str]]:
         if answer is None:
