@@ -246,7 +246,7 @@ def resolve_date_bound(bound: str, today: date) -> date:
     relative to `today`. Raises ValueError for an absolute date that does not exist."""
     if bound == "today":
         return today
-    match = re.fullmatch(r"([+-])(\d+)([dmy])", bound)
+    match = re.fullmatch(r"([+-])([0-9]+)([dmy])", bound)
     if match is None:
         return date.fromisoformat(bound)
     sign = 1 if match[1] == "+" else -1
