@@ -90,6 +90,13 @@ def wait_until(condition: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def worker_started(tmp_path: Path, name: str) -> bool:
+    """Whether the worker logged that it started (it then polls for due jobs)."""
+    log = tmp_path / f"{name}.log"
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return any("delivery: worker " in line and line.endswith(" started") for line in lines)
+
+
 def delivered_count(app: Flask) -> int:
     with app.app_context():
         count = db.session.scalar(
@@ -161,9 +168,12 @@ def test_two_workers_at_once_share_the_jobs_and_never_deliver_one_twice(
     pg_app: Flask, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     receiver.delay = 0.15
-    references = add_submissions(pg_app, 16)
     workers = [start_worker(pg_app, tmp_path, f"worker-{n}", "--batch", "2") for n in range(2)]
     try:
+        # Both polling before there is any job: a worker starts in several seconds on a busy
+        # machine, and one started late could find the other had delivered all 16 already.
+        wait_until(lambda: all(worker_started(tmp_path, f"worker-{n}") for n in range(2)), 90, "both workers")
+        references = add_submissions(pg_app, 16)
         wait_until(lambda: delivered_count(pg_app) == len(references), 90, "every job to be delivered")
     finally:
         for worker in workers:
