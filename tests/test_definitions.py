@@ -124,7 +124,7 @@ def test_schema_problems_are_in_document_order_with_pages_compared_as_numbers() 
         (
             lambda d: components_of(d, 6)[0]["options"].update(latest="yesterday"),
             "$.pages[6].components[0].options.latest: 'yesterday' does not match "
-            "'^(\\\\d{4}-\\\\d{2}-\\\\d{2}|today|[+-]\\\\d{1,4}[dmy])$'",
+            "'^([0-9]{4}-[0-9]{2}-[0-9]{2}|today|[+-][0-9]{1,4}[dmy])$'",
         ),
         (
             lambda d: components_of(d, 15)[1].update(optional=True),
