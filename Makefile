@@ -27,7 +27,7 @@ PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 INSTALL_STAMP := $(VENV)/.stamp-install-$(PYPROJECT_HASH)
 DEV_STAMP := $(VENV)/.stamp-dev-$(PYPROJECT_HASH)
 
-.PHONY: help install db run serve worker test-install test lint audit bench loadtest clean translations \
+.PHONY: help install db run serve worker test-install test lint audit bench fuzz loadtest clean translations \
         system-deps test-system-deps assets test-assets
 
 help: ## List the targets
@@ -69,6 +69,9 @@ audit: $(DEV_STAMP) ## Check the installed packages for known vulnerabilities (p
 bench: test-install db ## Run the benchmarks
 	$(VENV)/bin/python benchmarks/bench.py
 	$(VENV)/bin/python benchmarks/export_bench.py
+
+fuzz: $(DEV_STAMP) ## The fuzzing tests with random examples (CI derives them from the test names)
+	env -u CI $(VENV)/bin/python -m pytest tests/fuzz $(PYTEST_ARGS)
 
 loadtest: test-install ## Scale-out load and fault test, under 15 min (options in LOADTEST_ARGS)
 	$(VENV)/bin/python benchmarks/loadtest.py $(LOADTEST_ARGS)

@@ -2,10 +2,13 @@
 how many definitions and answer sets each run generates.
 
 The profile "fuzz" is registered here and used by each test as `@settings(FUZZ, max_examples=...)`
-rather than loaded globally, so it changes nothing for other tests. Examples are random on every run
-(derandomize=False), with no deadline (the machine is shared and slow). Failing examples are kept in
-.hypothesis/ (git-ignored) and replayed first on the next run, except in CI (the CI environment
-variable set) or with HYPOTHESIS_DATABASE=none, where no database is used.
+rather than loaded globally, so it changes nothing for other tests. Examples are random on every run,
+with no deadline (the machine is shared and slow), except in CI (the CI environment variable set):
+there the examples are derived from each test's name (derandomize=True), so that whether a commit
+lands does not depend on the luck of the draw; `make fuzz` runs the same tests with random
+examples, to find new failures. Failing examples are kept in .hypothesis/ (git-ignored) and
+replayed first on the next run, except in CI or with HYPOTHESIS_DATABASE=none, where no database is
+used.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def _database() -> DirectoryBasedExampleDatabase | None:
 
 settings.register_profile(
     "fuzz",
-    derandomize=False,
+    derandomize=bool(os.environ.get("CI")),
     deadline=None,
     database=_database(),
     # Each example posts to the app or renders pages: slow by Hypothesis' standards, on purpose. The
