@@ -34,6 +34,7 @@ from ..extensions import db
 from ..journey import journey_for
 from ..submissions.models import FormVersion, as_utc
 from .journey_map import ConditionDescriber, journey_graph, render_svg, route_rows
+from .scaffold import SLUG_MAX_LENGTH, SLUG_PATTERN
 
 log = logging.getLogger(__name__)
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -229,6 +230,10 @@ def form_versions(slug: str) -> list[Version]:
 
 
 def _versions_or_404(slug: str) -> list[Version]:
+    # Only a slug a definition could have is looked up: PostgreSQL refuses text with a NUL byte
+    # (/designer/%00/map was a 500 there), and no stored version has any other slug.
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX_LENGTH:
+        abort(404)
     versions = form_versions(slug)
     if not versions:
         abort(404)

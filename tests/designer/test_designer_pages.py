@@ -118,6 +118,26 @@ def test_unknown_forms_and_versions_are_404(designer_app: Flask) -> None:
     assert client.get(f"/designer/{LAND}/versions/0123/preview").status == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/designer/a%00b/",
+        "/designer/%00/map",
+        "/designer/%00/map.svg",
+        "/designer/a%00b/versions/0123/preview",
+        f"/designer/{'x' * 81}/map",
+        "/designer/Not-A-Slug/",
+        f"/designer/{LAND}/versions/%00/preview",
+        f"/designer/{LAND}/map?version=%00",
+    ],
+)
+def test_addresses_no_form_could_have_are_404_on_either_database(any_db_app: Flask, path: str) -> None:
+    """PostgreSQL refuses text with a NUL byte: such a slug must never reach a query."""
+    page = signed_in(any_db_app, "designer").get(path)
+    assert page.status == 404, path
+    assert page.h1 == "Page not found"
+
+
 # -- forms, versions and their status ------------------------------------------------------------
 
 
