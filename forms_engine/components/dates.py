@@ -19,6 +19,9 @@ from ..i18n import translate
 from . import messages
 from .base import Answer, ComponentHandler, FieldError, FieldView, not_answered, register
 
+#: The first day a date can be typed as: years have 4 digits.
+YEAR_1000 = date(1000, 1, 1).toordinal()
+
 
 def format_date(value: date, language: str = "en") -> str:
     """GOV.UK style: 5 January 2024 (5 Ionawr 2024 in Welsh)."""
@@ -172,12 +175,18 @@ class _DateHandler(ComponentHandler):
         low = resolve_date_bound(options["earliest"], today) if "earliest" in options else None
         high = resolve_date_bound(options["latest"], today) if "latest" in options else None
         if low and high:
-            return date.fromordinal((low.toordinal() + high.toordinal()) // 2)
-        if low:
-            return date.fromordinal(low.toordinal() + 40)
-        if high:
-            return date.fromordinal(high.toordinal() - 40)
-        return today
+            ordinal = (low.toordinal() + high.toordinal()) // 2
+        elif low:
+            ordinal = low.toordinal() + 40
+        elif high:
+            ordinal = high.toordinal() - 40
+        else:
+            return today
+        # Kept within the bounds and the years a person can type (4 digits): 40 days after an earliest
+        # of 31 December 9999 is no date at all, and a year before 1000 is refused.
+        lowest = max(low.toordinal() if low else 0, YEAR_1000)
+        highest = min(high.toordinal() if high else date.max.toordinal(), date.max.toordinal())
+        return date.fromordinal(max(min(ordinal, highest), lowest))
 
     def example(self) -> dict[str, list[str]]:
         value = self.example_date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 from typing import Any, ClassVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -253,9 +253,12 @@ class NumberField(_InputHandler):
             else:
                 value = Decimal(12)
             decimals = options.get("decimals", 0)
-            value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+            # Down towards minus infinity, not towards zero: -0.18 to 1 place is -0.2, since -0.1 could
+            # be above a maximum of -0.11. Only when that falls below the minimum, the minimum rounded up.
+            value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_FLOOR)
             if low is not None and value < Decimal(str(low)):
                 value = Decimal(str(low)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_CEILING)
+            value = abs(value) if value == 0 else value  # "-0" is not a number a person types
         return {self.name: [format(value, "f")]}
 
     def formdata(self, answer: Answer) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_CEILING, Decimal, localcontext
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -154,10 +155,39 @@ def _date_bound_problems(options: Mapping[str, Any], path: str) -> list[Problem]
             bounds[key] = resolve_date_bound(bound, date.today())
         except ValueError:
             problems.append(Problem(f"{path}.options.{key}", f"'{bound}' is not a real date"))
+    if "latest" in bounds and bounds["latest"].year < 1000:
+        problems.append(
+            Problem(
+                f"{path}.options.latest",
+                f"'{options['latest']}' is before the year 1000: years are typed with 4 digits, "
+                "so no date could be accepted",
+            )
+        )
     comparable = len(bounds) == 2 and (_is_absolute(options["earliest"]) == _is_absolute(options["latest"]))
     if comparable and bounds["earliest"] > bounds["latest"]:
         problems.append(Problem(f"{path}.options.earliest", "earliest is after latest"))
     return problems
+
+
+def _number_range_problems(options: Mapping[str, Any], path: str) -> list[Problem]:
+    """A NumberField whose range holds no number with its decimal places (min 0.15, max 0.16,
+    decimals 1) could never be answered."""
+    low, high = options.get("min"), options.get("max")
+    if low is None or high is None or low > high:
+        return []
+    decimals = options.get("decimals", 0)
+    with localcontext() as context:
+        context.prec = 700  # enough digits for any JSON number (see NumberField.example)
+        least = Decimal(str(low)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_CEILING)
+        if least <= Decimal(str(high)):
+            return []
+    kind = "whole number" if decimals == 0 else f"number with {decimals} decimal place{'s' * (decimals > 1)}"
+    return [
+        Problem(
+            f"{path}.options",
+            f"no {kind} is between min {low} and max {high}: the question could never be answered",
+        )
+    ]
 
 
 def _is_absolute(bound: str) -> bool:
@@ -247,6 +277,8 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
                 Problem(f"{path}.options.minFiles", "minFiles is greater than maxFiles (default 1)")
             )
         problems.extend(_date_bound_problems(options, path))
+        if component["type"] in NUMBER_TYPES:
+            problems.extend(_number_range_problems(options, path))
         if component["type"] == "CheckboxesField" and list_id in lists:
             count = len(lists[list_id]["items"])
             if options.get("minSelected", 0) > count:
