@@ -7,12 +7,14 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy.exc
 from flask import (
     Blueprint,
     Flask,
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -375,6 +377,10 @@ def receipt(slug: str) -> ResponseLike:
     return response
 
 
+#: What the 503 page asks browsers and clients to wait before trying again when the database is down.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", page_title=title, message=message), status
 
@@ -437,6 +443,28 @@ def init_app(app: Flask) -> None:
             _("Sorry, there is a problem with the service"),
             _("We could not understand what your browser sent. Go back and try again."),
         )
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def _database_unavailable(error: Exception) -> ResponseLike:
+        """The database cannot be reached (restarting, failed over, out of connections): GOV.UK's
+        'service unavailable' page with a 503 and Retry-After, rather than a 500. Nothing the user
+        sent before is lost: answers are stored only when the database accepts them."""
+        log.error("database unavailable: %s", type(error).__name__, exc_info=error)
+        try:
+            db.session.rollback()
+        except sqlalchemy.exc.SQLAlchemyError:
+            log.warning("rollback after a database error failed too", exc_info=True)
+        response = make_response(
+            _error_page(
+                503,
+                _("Sorry, the service is unavailable"),
+                _("Try again later. Your saved answers have not been lost."),
+            )
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(500)
     def _server_error(error: Exception) -> ResponseLike:
