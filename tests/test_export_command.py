@@ -113,6 +113,13 @@ def test_since_and_until_are_days_both_included(app: Flask) -> None:
     assert [r[0] for r in csv_rows(result.stdout_bytes)[1:]] == references[3:]
 
 
+def test_the_first_and_last_days_of_the_calendar_are_usable_bounds(app: Flask) -> None:
+    references = store(app, badgers(app), [date(2024, 5, 1)])
+    result = run(app, "--form", BADGERS, "--since", "0001-01-01", "--until", "9999-12-31")
+    assert result.exit_code == 0, result.output
+    assert [r[0] for r in csv_rows(result.stdout_bytes)[1:]] == references
+
+
 def test_an_unknown_form_exits_1_with_a_message(app: Flask) -> None:
     result = run(app, "--form", "no-such-form")
     assert result.exit_code == 1

@@ -8,7 +8,7 @@ the rest of the site.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask, abort, g, request
 from werkzeug.wrappers import Response
 
 from ..i18n import format_date_time
@@ -18,6 +18,25 @@ bp = Blueprint("caseworker", __name__, url_prefix="/caseworker")
 #: The service name in the caseworker area's header and page titles.
 SERVICE_NAME = "Defra forms – caseworking"  # noqa: RUF001 - GOV.UK's en dash
 PATH_PREFIX = "/caseworker/"
+
+
+#: The largest id an integer column holds on PostgreSQL: an address with a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+@bp.before_request
+def _refuse_unusable_input() -> None:
+    """Input no one can type and the database cannot compare gets the GOV.UK error page, never a
+    500: a NUL character (PostgreSQL refuses it in any text) answers 400 in the query string or the
+    form, and 404 in the address; an id beyond the integer columns' range answers 404."""
+    for value in (request.view_args or {}).values():
+        if (isinstance(value, int) and not 0 <= value <= MAX_ID) or (
+            isinstance(value, str) and "\x00" in value
+        ):
+            abort(404)
+    fields = [request.args] + ([request.form] if request.method == "POST" else [])
+    if any("\x00" in key or "\x00" in value for items in fields for key, value in items.items(multi=True)):
+        abort(400)
 
 
 def _in_caseworker_area() -> bool:

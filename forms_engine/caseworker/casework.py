@@ -149,7 +149,7 @@ def filtered(slug: str, filters: Filters) -> Select[Any]:
         query = query.where(Submission.status.in_(filters.statuses))
     if filters.since is not None:
         query = query.where(Submission.submitted_at >= start_of_day(filters.since))
-    if filters.until is not None:
+    if filters.until is not None and filters.until < date.max:  # the last day has no day after it
         query = query.where(Submission.submitted_at < start_of_day(filters.until + timedelta(days=1)))
     if filters.reference:
         query = query.where(Submission.reference == normalise_reference(filters.reference))

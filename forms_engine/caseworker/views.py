@@ -4,6 +4,7 @@ history, status and notes). Anything outside the account's forms answers 404, ne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ SELECT_STATUS = "Select a status"
 NOTHING_TO_SAVE = "Select a new status or enter a note"
 NOTE_TOO_LONG = f"Note must be {casework.NOTE_LIMIT} characters or fewer"
 DATE_PARTS = ("day", "month", "year")
+YEAR_DIGITS = "Year must include 4 numbers"
 
 
 def _user() -> Any:
@@ -67,12 +69,19 @@ def home() -> str:
 
 
 def _read_date(prefix: str, label: str, errors: dict[str, str]) -> tuple[date | None, dict[str, str]]:
-    values = {part: request.args.get(f"{prefix}-{part}", "").strip() for part in DATE_PARTS}
+    values = {part: request.args.get(f"{prefix}-{part}", "").strip()[:10] for part in DATE_PARTS}
     if not any(values.values()):
         return None, values
     missing = [part for part in DATE_PARTS if not values[part]]
     if missing:
         errors[f"{prefix}-{missing[0]}"] = f"{label} must include a {missing[0]}"
+        return None, values
+    # Plain digits only: int() would also take "1_0", "٣" or a year too large for a date.
+    if not all(values[part].isascii() and values[part].isdigit() for part in DATE_PARTS):
+        errors[f"{prefix}-day"] = f"{label} must be a real date"
+        return None, values
+    if len(values["year"]) != 4:
+        errors[f"{prefix}-year"] = YEAR_DIGITS
         return None, values
     try:
         return date(int(values["year"]), int(values["month"]), int(values["day"])), values
@@ -328,6 +337,25 @@ def _export_definition(slug: str) -> FormDefinition:
     return submission_definition(newest)
 
 
+def _uploaded_files_reader() -> Callable[[Any], Sequence[UploadedFile]]:
+    """A submission's uploaded file rows, for the JSON export's `files` (their SHA-256, as in the
+    webhook's payload); read only for definition versions that ask for files."""
+    has_uploads: dict[tuple[str, str], bool] = {}
+
+    def files_for(submission: Any) -> Sequence[UploadedFile]:
+        key = (submission.form_slug, submission.form_version)
+        if key not in has_uploads:
+            definition = submission_definition(submission)
+            has_uploads[key] = any(c.type == "FileUploadField" for _, c in definition.questions())
+        if not has_uploads[key]:
+            return ()
+        return db.session.scalars(
+            select(UploadedFile).where(UploadedFile.submission_id == submission.id)
+        ).all()
+
+    return files_for
+
+
 @bp.get("/forms/<slug>/export.<format>")
 @auth.login_required()
 def export_submissions(slug: str, format: str) -> ResponseLike:
@@ -353,9 +381,11 @@ def export_submissions(slug: str, format: str) -> ResponseLike:
     )
     db.session.commit()
     submissions = exporting.records_for_query(query.order_by(Submission.id))
+    files_for = _uploaded_files_reader() if format == "json" else None
     mimetype, _extension = exporting.EXPORT_FORMATS[format]
     response = current_app.response_class(
-        stream_with_context(exporting.export_chunks(format, definition, submissions)), mimetype=mimetype
+        stream_with_context(exporting.export_chunks(format, definition, submissions, files_for)),
+        mimetype=mimetype,
     )
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{exporting.export_filename(slug, format, clock.now())}"'

@@ -129,7 +129,7 @@ def _filtered(
     statement = statement.where(Submission.form_slug == form_slug)
     if since is not None:
         statement = statement.where(Submission.submitted_at >= datetime.combine(since, time(), UTC))
-    if until is not None:
+    if until is not None and until < date.max:  # the last day has no day after it
         start_of_next = datetime.combine(until + timedelta(days=1), time(), UTC)
         statement = statement.where(Submission.submitted_at < start_of_next)
     status = _status_column()

@@ -23,7 +23,9 @@ from sqlalchemy import select, update
 
 from forms_engine import form_registry
 from forms_engine.extensions import db
+from forms_engine.submissions.exporting import EXPORT_FORMATS
 from forms_engine.submissions.models import JourneyState, Submission, SubmissionEvent, UploadedFile
+from forms_engine.submissions.payload import submission_payload
 from forms_engine.submissions.service import store_submission
 
 from ..conftest import make_app
@@ -330,18 +332,20 @@ def caseworker_urls(world: World, slug: str) -> list[tuple[str, str]]:
     one of `slug`'s submissions."""
     reference = world.references[slug][0]
     file_id = world.badger_file_id if slug == BADGER else "no-such-file"
-    values = {"slug": slug, "reference": reference, "file_id": file_id, "format": "csv"}
+    values = {"slug": slug, "reference": reference, "file_id": file_id}
     urls = []
     for rule in world.app.url_map.iter_rules():
         if not rule.rule.startswith("/caseworker/") or not rule.arguments:
             continue
         if not rule.arguments & {"slug", "reference"}:
             continue
-        path = rule.rule
-        for name in rule.arguments:
-            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), path)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            urls.append((method, path))
+        # Every export format, each its own URL.
+        for format in sorted(EXPORT_FORMATS) if "format" in rule.arguments else [""]:
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<(?:[a-z]+:)?{name}>", str({**values, "format": format}[name]), path)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                urls.append((method, path))
     return urls
 
 
@@ -370,6 +374,9 @@ def test_every_url_of_a_form_the_account_may_not_see_answers_404(world: World) -
         "/forms/X/",
         "/forms/X/status",
         "/forms/X/export.csv",
+        "/forms/X/export.xlsx",
+        "/forms/X/export.json",
+        "/forms/X/export.zip",
         "/submissions/X",
         "/submissions/X/status",
         "/submissions/X/receipt.pdf",
@@ -384,13 +391,28 @@ def test_every_url_of_a_form_the_account_may_not_see_answers_404(world: World) -
     assert untouched == []
 
 
+def test_a_file_of_another_forms_submission_is_not_found_under_a_submission_the_account_may_see(
+    world: World,
+) -> None:
+    client = signed_in(world, "apha@example.gov.uk")
+    visible = world.references[POULTRY][0]
+    response = client.client.get(f"/caseworker/submissions/{visible}/files/{world.badger_file_id}")
+    assert response.status_code == 404
+    downloads = audit_events(world.app, "download")
+    assert not [
+        e for e in downloads if e["actor_email"] == "apha@example.gov.uk" and e["object_type"] == "file"
+    ]
+
+
 def test_every_url_of_a_form_the_account_may_see_works(world: World) -> None:
     client = signed_in(world, "assigned@example.gov.uk")
     for method, url in caseworker_urls(world, BADGER):
         if method != "GET":
             continue
-        response = client.client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        # Read and closed, as a server does: a streamed export keeps its request's context until then.
+        with client.client.get(url) as response:
+            assert response.status_code == 200, (url, response.status_code)
+            assert response.get_data()
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in_from_every_caseworker_url(world: World) -> None:
@@ -448,6 +470,23 @@ def test_the_other_export_formats_download_whole(world: World, format: str) -> N
         with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
             assert archive.testzip() is None
             assert archive.namelist()
+
+
+def test_the_json_export_holds_the_webhooks_payload_with_each_files_checksum(world: World) -> None:
+    reference = world.references[BADGER][0]
+    client = signed_in(world, "assigned@example.gov.uk")
+    response = client.client.get(f"/caseworker/forms/{BADGER}/export.json?reference={reference}")
+    assert response.status_code == 200
+    [exported] = json.loads(response.data)
+    with world.app.app_context():
+        submission = db.session.scalars(select(Submission).where(Submission.reference == reference)).one()
+        files = db.session.scalars(
+            select(UploadedFile).where(UploadedFile.submission_id == submission.id)
+        ).all()
+        expected = submission_payload(submission, files)
+    assert exported == expected
+    assert [f["sha256"] for f in exported["files"]] == [f.sha256 for f in files]
+    assert all(len(f["sha256"]) == 64 for f in exported["files"])
 
 
 def test_an_unknown_export_format_is_not_found(world: World) -> None:
