@@ -735,6 +735,29 @@ def test_validation_problems_are_fe000_errors_and_exit_1(tmp_path: Path) -> None
     assert "invalid JSON at line 1" in lint(broken).output
 
 
+def test_custom_validation_without_an_error_message_fails_lint_where_the_message_belongs(
+    tmp_path: Path,
+) -> None:
+    """A regex with no errors.format message is refused by validation (FE000), so lint fails on it;
+    with a vague message it is FE103; with a message saying what to enter it is clean."""
+    no_message = mutated(lambda d: component(d, 0).update(options={"regex": "[A-Z]+", "example": "AB"}))
+    result = lint(write(tmp_path, "no-message.json", no_message))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        f"{tmp_path / 'no-message.json'}: $.pages[0].components[0].errors: FE000 error: "
+        "a regex needs an error message under errors.format"
+    )
+    vague = lint(write(tmp_path, "vague.json", mutated(_vague_regex_message)))
+    assert vague.exit_code == 1 and "$.pages[0].components[0].errors.format: FE103 error" in vague.output
+    clear = mutated(
+        lambda d: component(d, 0).update(
+            options={"regex": "[A-Z]+", "example": "AB"},
+            errors={"format": "Enter your full name in capital letters, like JANE SMITH"},
+        )
+    )
+    assert lint(write(tmp_path, "clear.json", clear)).exit_code == 0
+
+
 def test_verbose_lists_silenced_findings_with_their_reasons(tmp_path: Path) -> None:
     data = mutated(_two_questions)
     data["lint"] = {"silence": [{"rule": "FE302", "path": "$.pages[0]", "reason": "Asked together on paper"}]}
