@@ -7,6 +7,10 @@ import copy
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -164,6 +168,41 @@ def test_progress_without_a_terminal_prints_a_line_every_tenth(app: Flask) -> No
     result = run(app, "--form", BADGERS, "--progress")
     assert result.exit_code == 0, result.output
     assert "exported 3 of 3" in result.stderr
+
+
+def test_on_a_terminal_the_progress_bar_goes_to_stderr_and_the_file_to_stdout(
+    app: Flask, tmp_path: Path
+) -> None:
+    """The real command in a process of its own, its stderr a terminal (a pseudo-terminal here)."""
+    references = store(app, badgers(app), [date(2024, 5, d) for d in range(1, 8)])
+    output = tmp_path / "export.csv"
+    controller, terminal = pty.openpty()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "FORMS_ENGINE_INSTANCE": str(tmp_path),
+        "FORMS_ENGINE_ENV": "development",
+    }
+    command = [str(Path(sys.executable).parent / "forms-engine"), "submissions", "export", "--form", BADGERS]
+    with open(output, "wb") as stdout:
+        process = subprocess.Popen(command, stdout=stdout, stderr=terminal, env=env)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            data = os.read(controller, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not data:
+            break
+        shown += data
+    os.close(controller)
+    assert process.wait(timeout=120) == 0, shown
+    text = shown.decode("utf-8", "replace")
+    assert "Exporting  [----" in text and "0/7" in text, text  # the bar, empty at first
+    assert "Exporting  [####################################]  7/7" in text, text  # and full
+    assert [r[0] for r in csv_rows(output.read_bytes())[1:]] == references
+    assert "Exporting" not in output.read_text("utf-8-sig")
 
 
 def test_jobs_share_a_large_csv_between_processes_with_the_same_result(

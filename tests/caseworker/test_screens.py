@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -23,6 +24,7 @@ from sqlalchemy import select, update
 
 from forms_engine import form_registry
 from forms_engine.extensions import db
+from forms_engine.submissions import exporting
 from forms_engine.submissions.exporting import EXPORT_FORMATS
 from forms_engine.submissions.models import JourneyState, Submission, SubmissionEvent, UploadedFile
 from forms_engine.submissions.payload import submission_payload
@@ -487,6 +489,30 @@ def test_the_json_export_holds_the_webhooks_payload_with_each_files_checksum(wor
     assert exported == expected
     assert [f["sha256"] for f in exported["files"]] == [f.sha256 for f in files]
     assert all(len(f["sha256"]) == 64 for f in exported["files"])
+
+
+def test_a_web_export_is_streamed_pulling_each_submission_as_it_is_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pulled = [0]
+    read_records = exporting._records
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for record in read_records(*args, **kwargs):
+            pulled[0] += 1
+            yield record
+
+    monkeypatch.setattr(exporting, "_records", counted)
+    monkeypatch.setattr(exporting, "CHUNK_SIZE", 256)  # a chunk per payload
+    client = signed_in(world, "apha@example.gov.uk")
+    with client.client.get(f"/caseworker/forms/{POULTRY}/export.json") as response:
+        assert response.status_code == 200 and response.is_streamed
+        chunks = iter(response.response)
+        first = next(c for c in chunks if c)
+        assert 0 < pulled[0] < 5  # the first bytes leave before the rest are read
+        rest = b"".join(chunks)
+    assert pulled[0] == 30
+    assert len(json.loads(first + rest)) == 30
 
 
 def test_an_unknown_export_format_is_not_found(world: World) -> None:
