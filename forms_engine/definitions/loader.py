@@ -142,9 +142,11 @@ def _duplicates(items: Iterable[tuple[str, str]], what: str, problems: list[Prob
     return seen
 
 
-def _date_bound_problems(options: Mapping[str, Any], path: str) -> list[Problem]:
+def _date_bound_problems(options: Mapping[str, Any], path: str, by_month: bool = False) -> list[Problem]:
     """Absolute bounds must be real dates (the schema only checks their shape), and earliest must not
-    be after latest when both are absolute or both relative to today."""
+    be after latest: always, when both are absolute or both relative to today; today, when one is
+    absolute and the other relative (no date could be accepted now). `by_month` compares the months
+    only, as a MonthYearField does."""
     problems: list[Problem] = []
     bounds: dict[str, date] = {}
     for key in ("earliest", "latest"):
@@ -163,9 +165,24 @@ def _date_bound_problems(options: Mapping[str, Any], path: str) -> list[Problem]
                 "so no date could be accepted",
             )
         )
-    comparable = len(bounds) == 2 and (_is_absolute(options["earliest"]) == _is_absolute(options["latest"]))
-    if comparable and bounds["earliest"] > bounds["latest"]:
+    if len(bounds) < 2:
+        return problems
+    earliest, latest = bounds["earliest"], bounds["latest"]
+    if by_month:
+        earliest, latest = earliest.replace(day=1), latest.replace(day=1)
+    if earliest <= latest:
+        return problems
+    if _is_absolute(options["earliest"]) == _is_absolute(options["latest"]):
         problems.append(Problem(f"{path}.options.earliest", "earliest is after latest"))
+    else:
+        problems.append(
+            Problem(
+                f"{path}.options.earliest",
+                f"earliest ('{options['earliest']}', {bounds['earliest'].isoformat()} today) is after "
+                f"latest ('{options['latest']}', {bounds['latest'].isoformat()} today): "
+                "no date could be accepted",
+            )
+        )
     return problems
 
 
@@ -276,7 +293,15 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(f"{path}.options.minFiles", "minFiles is greater than maxFiles (default 1)")
             )
-        problems.extend(_date_bound_problems(options, path))
+        problems.extend(_date_bound_problems(options, path, by_month=component["type"] == "MonthYearField"))
+        if component["type"] == "TextField" and options.get("minLength", 0) > TEXT_FIELD_MOST:
+            problems.append(
+                Problem(
+                    f"{path}.options.minLength",
+                    f"minLength cannot be more than {TEXT_FIELD_MOST:,}, the largest maxLength a "
+                    "TextField may have",
+                )
+            )
         if component["type"] in NUMBER_TYPES:
             problems.extend(_number_range_problems(options, path))
         if component["type"] == "CheckboxesField" and list_id in lists:
@@ -334,6 +359,8 @@ def _webhook_url_allowed(url: str) -> bool:
     )
 
 
+#: The largest maxLength a TextField may have (the schema's maximum): no answer can be required longer.
+TEXT_FIELD_MOST: int = definition_schema()["$defs"]["textOptions"]["properties"]["maxLength"]["maximum"]
 CONTENT_ONLY = frozenset({"Html", "Markdown", "InsetText", "Details", "WarningText"})
 NUMBER_TYPES = frozenset({"NumberField"})
 DATE_TYPES = frozenset({"DatePartsField", "MonthYearField"})

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import copy
 import string
+from datetime import date
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from forms_engine.definitions.loader import RESERVED_NAMES, RESERVED_PATHS, definition_schema
+from forms_engine.definitions.model import resolve_date_bound
 
 SCHEMA = definition_schema()
 DEFS = SCHEMA["$defs"]
@@ -164,7 +166,20 @@ _REGEXES = [
 ]
 
 
-def _repair(component: dict[str, Any], list_length: int) -> None:
+def _real_bound(bound: str, draw: Any) -> str:
+    """A date bound the validator accepts: an absolute one a real date with 4 digits in its year (the
+    pattern alone allows 2024-99-99), a relative one within those years (it allows -9999y)."""
+    if bound[:1].isdigit():
+        return draw(st.dates(date(1000, 1, 1), date(9999, 12, 31))).isoformat()
+    try:
+        if resolve_date_bound(bound, date.today()).year >= 1000:
+            return bound
+    except ValueError:
+        pass
+    return draw(st.sampled_from(["today", "-30y", "+30y", "-6m", "+10d"]))
+
+
+def _repair(component: dict[str, Any], list_length: int, draw: Any) -> None:
     """Make options the cross-reference checks accept (low <= high and the like)."""
     options = component.get("options")
     if not isinstance(options, dict):
@@ -186,12 +201,13 @@ def _repair(component: dict[str, Any], list_length: int) -> None:
             if key in options:
                 options[key] = min(options[key], list_length)
     for key in ("earliest", "latest"):
-        # An absolute bound must be a real date: the pattern alone allows 2024-99-99.
-        bound = options.get(key)
-        if isinstance(bound, str) and bound[:1].isdigit():
-            options[key] = "2020-02-29" if key == "earliest" else "2031-12-31"
+        if isinstance(options.get(key), str):
+            options[key] = _real_bound(options[key], draw)
     if "earliest" in options and "latest" in options:
-        options["earliest"], options["latest"] = "-30y", "+30y"
+        today = date.today()
+        earliest, latest = (resolve_date_bound(options[k], today) for k in ("earliest", "latest"))
+        if earliest > latest:
+            options["earliest"], options["latest"] = options["latest"], options["earliest"]
 
 
 def _condition_on(component: dict[str, Any], lists: dict[str, list[str]], draw: Any) -> dict[str, Any]:
@@ -280,7 +296,7 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
                 component["options"].pop("maxLength", None)
                 component.setdefault("errors", {})["format"] = "Enter the reference in the right format"
             if not mistakes or draw(st.integers(0, 9)) > 0:
-                _repair(component, length)
+                _repair(component, length, draw)
             if type_name in CONTENT_TYPES and asked and draw(st.integers(0, 3)) == 0:
                 component["condition"] = _condition_on(draw(st.sampled_from(asked)), lists, draw)
             components.append(component)

@@ -3,7 +3,9 @@ stays fixed whatever examples a later run draws."""
 
 from __future__ import annotations
 
+import calendar
 import copy
+from datetime import date
 from typing import Any
 
 import pytest
@@ -153,3 +155,40 @@ def test_a_number_range_holding_a_number_with_the_decimal_places_is_valid_and_it
 ) -> None:
     example, accepted = example_of({"type": "NumberField", "options": options})
     assert accepted, example
+
+
+# -- found while widening the generator's date bounds and text lengths -----------------------------------
+# The generator used to replace every absolute date bound by a fixed date and any pair of bounds by
+# '-30y'..'+30y', and to cap minLength: it now keeps what the schema allows and the validator accepts,
+# and these definitions, valid before, could never be answered.
+
+
+def test_an_absolute_earliest_after_a_relative_latest_today_is_a_problem() -> None:
+    problems = problems_of({"type": "DatePartsField", "options": {"earliest": "9000-01-01", "latest": "+1y"}})
+    assert [path for path, _ in problems] == ["$.pages[0].components[0].options.earliest"]
+    assert problems[0][1].startswith("earliest ('9000-01-01', 9000-01-01 today) is after latest ('+1y', ")
+    assert problems[0][1].endswith("today): no date could be accepted")
+    problems = problems_of({"type": "MonthYearField", "options": {"earliest": "-1d", "latest": "1999-12-31"}})
+    assert [path for path, _ in problems] == ["$.pages[0].components[0].options.earliest"]
+
+
+def test_a_month_year_field_compares_its_bounds_by_month() -> None:
+    # 'today' as the earliest month and the last day of this month as the latest: this month is accepted.
+    last_day = date.today().replace(day=calendar.monthrange(date.today().year, date.today().month)[1])
+    options = {"earliest": last_day.isoformat(), "latest": "today"}
+    example, accepted = example_of({"type": "MonthYearField", "options": options})
+    assert accepted, example
+    if last_day != date.today():
+        assert problems_of({"type": "DatePartsField", "options": options})
+
+
+def test_a_text_field_min_length_over_the_largest_max_length_is_a_problem() -> None:
+    # 2,000,000 passed the schema (minLength has no maximum): no request could carry the answer.
+    assert problems_of({"type": "TextField", "options": {"minLength": 2_000_000}}) == [
+        (
+            "$.pages[0].components[0].options.minLength",
+            "minLength cannot be more than 10,000, the largest maxLength a TextField may have",
+        )
+    ]
+    example, accepted = example_of({"type": "TextField", "options": {"minLength": 10_000}})
+    assert accepted and len(example["answer"][0]) == 10_000
