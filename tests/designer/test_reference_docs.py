@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
+from forms_engine.cli import main
+from forms_engine.config import ROOT
 from forms_engine.definitions.loader import definition_schema
 from forms_engine.designer.lint import RULES
 from forms_engine.designer.reference import REFERENCE_PATH, generate_reference, reference_command
@@ -64,3 +69,50 @@ def test_the_command_writes_the_reference_and_checks_it(tmp_path: Path) -> None:
     fresh = runner.invoke(reference_command, ["--check", "--output", str(output)])
     assert fresh.exit_code == 0
     assert "up to date" in fresh.output
+
+
+# -- the commands the guides show ------------------------------------------------------------------
+
+GUIDES = [
+    ROOT / "docs" / name for name in ("authoring.md", "importing-defra-forms.md", "importing-pdf-forms.md")
+]
+
+
+def documented_command_lines() -> list[tuple[str, str]]:
+    """Every `forms-engine …` command line in the guides: in sh blocks (continuation lines joined,
+    comments and redirections left off) and in inline code."""
+    found = []
+    for guide in GUIDES:
+        text = guide.read_text(encoding="utf-8")
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = line.split(" #", 1)[0].split(" > ", 1)[0].strip()
+                if command.startswith("forms-engine "):
+                    found.append((guide.name, command))
+        found += [(guide.name, code) for code in re.findall(r"`(forms-engine [^`]+)`", text)]
+    # "`forms-engine …`" stands for any command.
+    return [(guide, line) for guide, line in found if line != "forms-engine …"]
+
+
+def test_the_guides_show_the_designer_commands() -> None:
+    shown = {" ".join(shlex.split(line)[:3]) for _, line in documented_command_lines()}
+    for command in ("new", "validate", "lint", "preview", "map", "import defra", "import pdf"):
+        assert any(
+            s == f"forms-engine {command}" or s.startswith(f"forms-engine {command} ") for s in shown
+        ), command
+
+
+@pytest.mark.parametrize(("guide", "line"), documented_command_lines(), ids=lambda value: str(value)[:60])
+def test_every_command_line_in_the_guides_names_a_real_command_and_real_options(
+    guide: str, line: str
+) -> None:
+    words = shlex.split(line)[1:]
+    with main.make_context("forms-engine", ["--help"], resilient_parsing=True) as ctx:
+        command: click.Command | None = main
+        while isinstance(command, click.Group) and words and not words[0].startswith("-"):
+            command = command.get_command(ctx, words.pop(0))
+            assert command is not None, f"{guide}: no such command in {line!r}"
+    options = {opt for param in command.params for opt in param.opts + param.secondary_opts}
+    for word in words:
+        if word.startswith("-"):
+            assert word.split("=", 1)[0] in options, f"{guide}: {line!r}: no option {word}"
