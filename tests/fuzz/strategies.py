@@ -186,7 +186,10 @@ def _repair(component: dict[str, Any], list_length: int, draw: Any) -> None:
         return
     for low, high in (("min", "max"), ("minLength", "maxLength"), ("minSelected", "maxSelected")):
         if low in options and high in options and options[low] > options[high]:
-            options[low], options[high] = options[high], options[low]
+            if low == "minLength":  # maxLength has a maximum (10,000) that a swapped minLength may pass
+                options[low] = options[high]
+            else:
+                options[low], options[high] = options[high], options[low]
     if component["type"] == "FileUploadField" and options.get("minFiles", 1) > options.get("maxFiles", 1):
         options["maxFiles"] = options.get("minFiles", 1)
     if options.get("minLength", 0) > 1000:
@@ -240,6 +243,26 @@ def _condition_on(component: dict[str, Any], lists: dict[str, list[str]], draw: 
     return presence
 
 
+def _condition(
+    asked: list[dict[str, Any]], lists: dict[str, list[str]], draw: Any, named: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A condition on questions asked earlier: mostly one comparison, sometimes a group (all, any),
+    a negation or a reference to a named condition (added to `named`)."""
+
+    def leaf() -> dict[str, Any]:
+        return _condition_on(draw(st.sampled_from(asked)), lists, draw)
+
+    shape = draw(st.sampled_from(["leaf"] * 4 + ["not", "all", "any", "ref"]))
+    if shape == "not":
+        return {"not": leaf()}
+    if shape in ("all", "any"):
+        return {shape: [leaf() for _ in range(draw(st.integers(1, 3)))]}
+    if shape == "ref":
+        named.append({"id": f"condition-{len(named)}", "condition": leaf()})
+        return {"ref": named[-1]["id"]}
+    return leaf()
+
+
 @st.composite
 def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
     """A schema-shaped form definition (see the module docstring); valid most of the time. Without
@@ -252,6 +275,10 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
             data[key] = draw(_FORM_PARTS[key])
     if draw(st.integers(0, 4)) == 0:
         data["deliveries"] = draw(_FORM_PARTS["deliveries"])
+        webhook = data["deliveries"].get("webhook")
+        if webhook and (not mistakes or draw(st.integers(0, 9)) > 0):
+            # The schema allows http://; the validator only to localhost.
+            webhook["url"] = webhook["url"].replace("http://", "https://", 1)
     if draw(st.booleans()):
         data["languages"] = draw(st.sampled_from([["en"], ["en", "cy"]]))
     sections = [{"id": f"section-{i}", "title": draw(_TEXT)} for i in range(draw(st.integers(0, 2)))]
@@ -262,6 +289,7 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
     list_data: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     asked: list[dict[str, Any]] = []  # questions on earlier pages, for conditions
+    named: list[dict[str, Any]] = []  # named conditions, referred to as {"ref": id}
     counter = 0
     page_count = draw(st.integers(1, 4))
     for index in range(page_count):
@@ -282,6 +310,9 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
             length = 0
             if type_name in CHOICE_TYPES:
                 items = draw(st.lists(_LIST_ITEM, min_size=1, max_size=4))
+                if not mistakes or draw(st.integers(0, 9)) > 0:
+                    # Answers are trimmed, so the validator refuses a value with spaces at either end.
+                    items = [{**i, "value": i["value"].strip() or "value"} for i in items]
                 seen: set[str] = set()
                 items = [i for i in items if not (i["value"] in seen or seen.add(i["value"]))]  # type: ignore[func-returns-value]
                 list_id = f"list{counter}"
@@ -298,7 +329,7 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
             if not mistakes or draw(st.integers(0, 9)) > 0:
                 _repair(component, length, draw)
             if type_name in CONTENT_TYPES and asked and draw(st.integers(0, 3)) == 0:
-                component["condition"] = _condition_on(draw(st.sampled_from(asked)), lists, draw)
+                component["condition"] = _condition(asked, lists, draw, named)
             components.append(component)
         page: dict[str, Any] = {
             "id": f"p{index}",
@@ -311,10 +342,12 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
         if sections and draw(st.booleans()):
             page["section"] = draw(st.sampled_from(sections))["id"]
         if asked and draw(st.integers(0, 3)) == 0:
-            page["condition"] = _condition_on(draw(st.sampled_from(asked)), lists, draw)
+            page["condition"] = _condition(asked, lists, draw, named)
         pages.append(page)
         asked.extend(c for c in components if c["type"] not in CONTENT_TYPES)
     data["pages"] = pages
+    if named:
+        data["conditions"] = named
     if list_data:
         data["lists"] = list_data
 
@@ -331,9 +364,11 @@ def definitions(draw: Any, mistakes: bool = True) -> dict[str, Any]:
         page = draw(st.sampled_from(repeatable))
         later = pages[pages.index(page) + 1 :]
         names = {c["name"] for c in page["components"]}
-        if not any(str(p.get("condition", "")).find(n) >= 0 for p in later for n in names) and not any(
-            str(c.get("condition", "")).find(n) >= 0 for p in later for c in p["components"] for n in names
-        ):
+        # A condition after the repeat may not use its answers (a reference counts as its target).
+        uses = [p.get("condition") for p in later]
+        uses += [c.get("condition") for p in later for c in p["components"]]
+        used = " ".join(str(u) + (str(named) if "ref" in str(u) else "") for u in uses if u)
+        if not any(n in used for n in names):
             data["repeats"] = [
                 {
                     "id": "items",
