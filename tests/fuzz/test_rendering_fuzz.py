@@ -8,6 +8,9 @@ app's registry under a slug of its own and:
 - its start page is fetched, the journey started, and every page on the path fetched through the
   Flask test client with the journey state built by answering each page with its example answer,
   up to check answers (or an exit page);
+- from check answers the form is sent (every answer re-validated), the confirmation page fetched,
+  the stored submission exported as CSV, XLSX, JSON and ZIP, and for every third definition the PDF
+  receipt downloaded;
 - every page the example path does not reach (behind a condition, after an exit page) is rendered
   directly from its compiled page view, blank and with the errors of an empty post.
 Every page must be a 200 with the GOV.UK template's structure.
@@ -25,12 +28,16 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from hypothesis import given, settings
+from sqlalchemy import select
 
 from forms_engine import form_registry
 from forms_engine.definitions.loader import validate_definition_data
 from forms_engine.definitions.model import build_definition
+from forms_engine.extensions import db
 from forms_engine.journey import journey_for
 from forms_engine.runner.pages import page_view
+from forms_engine.submissions.exporting import EXPORT_FORMATS, export
+from forms_engine.submissions.models import Submission
 
 from ..helpers import EXAMPLE_PDF, BrowserClient, location
 from .conftest import FUZZ, Tally
@@ -42,6 +49,8 @@ _slugs = itertools.count(1)
 @pytest.fixture(scope="module", autouse=True)
 def _required(tally: Tally) -> None:
     tally.require("rendered definitions", 50)
+    tally.require("forms sent", 30)
+    tally.require("receipts", 10)
 
 
 def assert_govuk_page(html: str | bytes, where: str) -> BeautifulSoup:
@@ -112,8 +121,9 @@ def example_post(compiled: Any) -> dict[str, Any]:
     return data
 
 
-def walk(app: Flask, definition: Any, tally: Tally) -> set[str]:
-    """Start the form and answer each page on the path with its example; the page slugs fetched."""
+def walk(app: Flask, definition: Any, tally: Tally) -> tuple[set[str], BrowserClient | None]:
+    """Start the form and answer each page on the path with its example: the page slugs fetched,
+    and the browser if the walk reached check answers (None if it ended on an exit page)."""
     journey = journey_for(definition)
     client = BrowserClient(app)
     slug = definition.slug
@@ -131,7 +141,7 @@ def walk(app: Flask, definition: Any, tally: Tally) -> set[str]:
         assert_govuk_page(page.response.data, target)
         if target.endswith("/check-answers"):
             tally.add("pages fetched")
-            return fetched
+            return fetched, client
         parts = target.split("?")[0].split("/")
         if parts[2] == "repeat":
             # One item is enough unless the repeat needs more: then add another.
@@ -144,10 +154,42 @@ def walk(app: Flask, definition: Any, tally: Tally) -> set[str]:
         fetched.add(compiled.page.slug)
         tally.add("pages fetched")
         if compiled.page.exit:
-            return fetched
+            return fetched, None
         response = client.post(target, data=example_post(compiled))
         assert response.status == 302, (target, response.status, response.error_summary())
     raise AssertionError("the walk did not reach check answers or an exit page")
+
+
+def send(app: Flask, definition: Any, client: BrowserClient, tally: Tally, receipt: bool) -> None:
+    """Send the form from check answers: a confirmation with a reference, one stored submission that
+    every export format writes, and (if `receipt`) a PDF receipt."""
+    slug = definition.slug
+    response = client.post(f"/{slug}/check-answers")
+    assert response.status == 303, (response.status, location(response) if response.status == 302 else "")
+    page = client.get(location(response))
+    assert page.status == 200, page.status
+    soup = assert_govuk_page(page.response.data, f"/{slug}/confirmation")
+    reference = soup.select_one(".govuk-panel__body strong")
+    assert reference is not None
+    tally.add("forms sent")
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.form_slug == slug))
+        assert submission is not None and submission.reference == reference.get_text(strip=True)
+        for format in EXPORT_FORMATS:
+            out = io.BytesIO()
+            assert export(format, definition, [submission], out) == 1, format
+        (payload,) = json.loads(exported_json(definition, submission))
+        assert payload["reference"] == submission.reference
+    if receipt:
+        pdf = client.client.get(f"/{slug}/confirmation/receipt.pdf")
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF"), pdf.status_code
+        tally.add("receipts")
+
+
+def exported_json(definition: Any, submission: Submission) -> bytes:
+    out = io.BytesIO()
+    export("json", definition, [submission], out)
+    return out.getvalue()
 
 
 @settings(FUZZ, max_examples=80)
@@ -162,7 +204,9 @@ def test_every_valid_generated_definition_renders_each_of_its_pages(
     tally.add("rendered definitions")
     definition = build_definition(data)
     form_registry(fuzz_app).add(definition)
-    fetched = walk(fuzz_app, definition, tally)
+    fetched, client = walk(fuzz_app, definition, tally)
+    if client is not None:
+        send(fuzz_app, definition, client, tally, receipt=tally.counts["rendered definitions"] % 3 == 0)
     for compiled in journey_for(definition).pages:
         if compiled.page.slug not in fetched:
             render_directly(fuzz_app, definition, compiled)
