@@ -118,6 +118,7 @@ def test_a_worker_killed_mid_delivery_and_restarted_delivers_everything_with_the
     pg_app: Flask, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
     receiver.delay = 0.4
+    receiver.hold_after = 2  # the third call waits, so the kill below is sure to land mid-call
     references = add_submissions(pg_app, 8)
     first = start_worker(pg_app, tmp_path, "first", "--batch", "4", lease=2)
     try:
@@ -130,6 +131,7 @@ def test_a_worker_killed_mid_delivery_and_restarted_delivers_everything_with_the
     finally:
         if first.poll() is None:
             first.kill()
+        receiver.release()
     delivered_before = delivered_count(pg_app)
     assert delivered_before < len(references)
 

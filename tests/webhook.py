@@ -33,6 +33,11 @@ class WebhookReceiver:
     delay: float = 0.0
     #: Idempotency keys seen in flight twice at once (a worker race).
     overlaps: list[str] = field(default_factory=list)
+    #: Keep every request after this many unanswered until `release()` (a sender is sure to be
+    #: mid-request meanwhile, however slowly the test runs); None: answer each after `delay`.
+    hold_after: int | None = None
+    _arrivals: int = 0
+    _released: threading.Event = field(default_factory=threading.Event)
     _in_flight: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,13 +54,21 @@ class WebhookReceiver:
         with self._lock:
             return sum(self._in_flight.values())
 
+    def release(self) -> None:
+        """Answer the requests kept by `hold_after`, and every later one at once."""
+        self._released.set()
+
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> int:
         key = headers.get("idempotency-key", "")
         with self._lock:
             self._in_flight[key] += 1
             if self._in_flight[key] > 1:
                 self.overlaps.append(key)
+            self._arrivals += 1
+            held = self.hold_after is not None and self._arrivals > self.hold_after
         try:
+            if held:
+                self._released.wait(60)
             if self.delay:
                 time.sleep(self.delay)
             with self._lock:
