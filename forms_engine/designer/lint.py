@@ -182,7 +182,14 @@ _RULE_LIST = (
         "The question of a one-question page (its heading) is neither a question nor an instruction "
         "such as 'Enter…', 'Upload…' or 'Select…'.",
     ),
-    Rule("FE302", "one-thing-per-page", "warning", "content", "More than one question on a page."),
+    Rule(
+        "FE302",
+        "one-thing-per-page",
+        "warning",
+        "content",
+        "More than one question on a page: the engine asks each under the page heading, not grouped in a "
+        "fieldset.",
+    ),
     Rule(
         "FE303",
         "long-question",
@@ -1003,10 +1010,12 @@ def _one_thing_per_page(ctx: _Context) -> Iterator[Finding]:
             yield _make(
                 "FE302",
                 f"$.pages[{i}].components",
-                f"this page asks {len(questions)} questions: one thing per page is easier to understand, "
-                "to answer and to fix errors on",
-                "put each question on a page of its own, unless they are closely related parts of one "
-                "answer asked together on paper",
+                f"this page asks {len(questions)} questions, not grouped in a fieldset (the engine asks "
+                "each under the page heading): one thing per page is easier to understand, to answer and "
+                "to fix errors on",
+                "put each question on a page of its own; if they are closely related parts of one answer "
+                "asked together on paper, make each label make sense on its own (FE104) and silence this "
+                "rule with that reason",
             )
 
 

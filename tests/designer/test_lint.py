@@ -708,6 +708,13 @@ def test_warnings_alone_exit_0_and_fail_with_strict(tmp_path: Path) -> None:
     assert lint("--strict", path).exit_code == 1
 
 
+def test_more_than_one_question_on_a_page_is_reported_as_not_grouped_in_a_fieldset() -> None:
+    (finding,) = [f for f in findings_for(_two_questions) if f.rule == "FE302"]
+    assert "2 questions, not grouped in a fieldset" in finding.message
+    assert "FE104" in finding.fix and "silence" in finding.fix
+    assert "fieldset" in RULES["FE302"].summary
+
+
 def test_a_clean_file_exits_0_even_when_strict(tmp_path: Path) -> None:
     path = write(tmp_path, "bees.json", BASE)
     result = lint("--strict", path)
