@@ -7,7 +7,7 @@ repaired), so most are valid; the share is counted and reported. Each valid one 
 app's registry under a slug of its own and:
 - its start page is fetched, the journey started, and every page on the path fetched through the
   Flask test client with the journey state built by answering each page with its example answer,
-  up to check answers (or an exit page);
+  up to check answers (or an exit page), in Welsh for every other form that offers Welsh;
 - from check answers the form is sent (every answer re-validated), the confirmation page fetched,
   the stored submission exported as CSV, XLSX, JSON and ZIP, and for every third definition the PDF
   receipt downloaded;
@@ -121,13 +121,18 @@ def example_post(compiled: Any) -> dict[str, Any]:
     return data
 
 
-def walk(app: Flask, definition: Any, tally: Tally) -> tuple[set[str], BrowserClient | None]:
+def walk(
+    app: Flask, definition: Any, tally: Tally, language: str = "en"
+) -> tuple[set[str], BrowserClient | None]:
     """Start the form and answer each page on the path with its example: the page slugs fetched,
     and the browser if the walk reached check answers (None if it ended on an exit page)."""
     journey = journey_for(definition)
     client = BrowserClient(app)
     slug = definition.slug
-    assert_govuk_page(client.get(f"/{slug}/").response.data, f"/{slug}/")
+    start = assert_govuk_page(client.get(f"/{slug}/?lang={language}").response.data, f"/{slug}/")
+    assert start.html is not None and start.html["lang"] == language, language
+    if language != "en":
+        tally.add(f"walks in {language}")
     response = client.post(f"/{slug}/start")
     assert response.status == 302
     fetched: set[str] = set()
@@ -138,7 +143,8 @@ def walk(app: Flask, definition: Any, tally: Tally) -> tuple[set[str], BrowserCl
             response = page
             continue
         assert page.status == 200, (target, page.status)
-        assert_govuk_page(page.response.data, target)
+        soup = assert_govuk_page(page.response.data, target)
+        assert soup.html is not None and soup.html["lang"] == language, (target, language)
         if target.endswith("/check-answers"):
             tally.add("pages fetched")
             return fetched, client
@@ -204,7 +210,9 @@ def test_every_valid_generated_definition_renders_each_of_its_pages(
     tally.add("rendered definitions")
     definition = build_definition(data)
     form_registry(fuzz_app).add(definition)
-    fetched, client = walk(fuzz_app, definition, tally)
+    # Every other form that offers Welsh is walked in Welsh (the choice is kept for its pages).
+    welsh = "cy" in definition.languages and tally.counts["rendered definitions"] % 2 == 0
+    fetched, client = walk(fuzz_app, definition, tally, "cy" if welsh else "en")
     if client is not None:
         send(fuzz_app, definition, client, tally, receipt=tally.counts["rendered definitions"] % 3 == 0)
     for compiled in journey_for(definition).pages:
