@@ -50,11 +50,11 @@ SMOKE = [
     "5",
     # Each fault waits for a share of the journeys to be complete, one after the other, and the last
     # (an instance killed when 5 of 8 are complete) is not injected if all 8 are done by then. The
-    # faults take their seconds whatever the machine, so on a quicker machine than this one (where
-    # the last 3 journeys ended 2.6 s after that kill in one run) the citizens could finish first:
-    # a pause before each request (about 47 a journey) keeps them at work while the faults happen.
+    # faults take about 6 s whatever the machine, so on a quicker machine than this one (where the
+    # last 3 journeys ended 2.6 s after that kill in one run) the citizens could finish first. A
+    # pause before each request (about 47 a journey: 9 s) keeps them at work while the faults happen.
     "--think",
-    "0.1",
+    "0.2",
 ]
 
 
