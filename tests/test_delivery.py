@@ -185,12 +185,18 @@ def test_twenty_parallel_final_sends_make_one_submission_and_one_set_of_jobs(
         definition = form_registry(app).get(POULTRY)
         assert definition is not None
         walk_to_check_answers(client, definition)
+        cookie = client.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None
         barrier = threading.Barrier(20)
         statuses: list[int] = []
 
         def send() -> None:
+            # A test client of its own with the journey's cookie: one client's cookie jar is
+            # not for threads (a response's Set-Cookie would change it under another request).
+            own = app.test_client()
+            own.set_cookie(cookie.key, cookie.value)
             barrier.wait()
-            response = client.client.post(f"/{POULTRY}/check-answers", data={"csrf_token": client.csrf_token})
+            response = own.post(f"/{POULTRY}/check-answers", data={"csrf_token": client.csrf_token})
             statuses.append(response.status_code)
 
         threads = [threading.Thread(target=send) for _ in range(20)]
