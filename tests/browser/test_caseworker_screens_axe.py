@@ -4,13 +4,14 @@ a submission (and its error state and history), and the work done with JavaScrip
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from forms_engine import form_registry
+from forms_engine.extensions import limiter
 from tests.caseworker.conftest import PASSWORD, create_user
 from tests.caseworker.test_screens import copy_submission
 from tests.helpers import BrowserClient, submit, walk_to_check_answers
@@ -28,6 +29,15 @@ EMAIL = "screens-axe@example.gov.uk"
 @pytest.fixture
 def axe(axe_source: str) -> AxeChecker:
     return AxeChecker(axe_source)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Sign-in is rate limited per IP, and every browser test signs in from 127.0.0.1 on the one live
+    server of the session: without this, a test's sign-in depends on how many came before it."""
+    limiter.reset()
+    yield
+    limiter.reset()
 
 
 def send(live_server: LiveServer, slug: str) -> str:
