@@ -25,10 +25,11 @@ from ..definitions.loader import (
     DefinitionError,
     Problem,
     definition_warnings,
+    load_definition,
     parse_definition_file,
     validate_definition_data,
 )
-from ..definitions.model import CONTENT_TYPES, QUESTION_TYPES, resolve_date_bound
+from ..definitions.model import CONTENT_TYPES, QUESTION_TYPES, FormDefinition, resolve_date_bound
 
 Level = Literal["error", "warning"]
 Data = Mapping[str, Any]
@@ -1208,13 +1209,30 @@ def _invalid(problem: Problem) -> Finding:
     )
 
 
+#: What a definition nested past Python's recursion limit (JSON hundreds of levels deep, or
+#: conditions inside conditions) gets instead of a RecursionError's traceback.
+TOO_DEEP = Problem("$", "nested too deeply to read or check (hundreds of levels): flatten it")
+
+
+def load_checked_definition(path: Path) -> FormDefinition:
+    """`load_definition` for the designer commands: a definition nested too deeply to read or check
+    is a DefinitionError like any other problem, never a traceback."""
+    try:
+        return load_definition(path)
+    except RecursionError:
+        raise DefinitionError(str(path), [TOO_DEEP]) from None
+
+
 def check_definition(data: Any) -> LintResult:
     """Validate a parsed definition, then lint it when it is valid. Never raises for bad input."""
-    problems = validate_definition_data(data)
-    if problems:
-        findings = [_invalid(p) for p in problems] + placeholder_findings(data)
-        return LintResult(problems, _sorted(findings, data), [])
-    active, silenced = _lint_valid(data)
+    try:
+        problems = validate_definition_data(data)
+        if problems:
+            findings = [_invalid(p) for p in problems] + placeholder_findings(data)
+            return LintResult(problems, _sorted(findings, data), [])
+        active, silenced = _lint_valid(data)
+    except RecursionError:
+        return LintResult([TOO_DEEP], [_invalid(TOO_DEEP)], [])
     return LintResult([], active, silenced)
 
 
@@ -1227,4 +1245,6 @@ def lint_file(path: Path) -> LintResult:
         data = parse_definition_file(path)
     except DefinitionError as exc:
         return LintResult(list(exc.problems), [_invalid(p) for p in exc.problems], [])
+    except RecursionError:
+        return LintResult([TOO_DEEP], [_invalid(TOO_DEEP)], [])
     return check_definition(data)

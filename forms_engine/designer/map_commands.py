@@ -13,9 +13,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from ..definitions.loader import DefinitionError, load_definition
+from ..definitions.loader import DefinitionError
 from ..definitions.model import FormDefinition
 from .journey_map import journey_graph, render_svg, routes_text
+from .lint import load_checked_definition
 
 
 def _definition(form: str) -> FormDefinition:
@@ -25,7 +26,7 @@ def _definition(form: str) -> FormDefinition:
         if not path.is_file():
             raise click.ClickException(f"{form}: file not found")
         try:
-            return load_definition(path)
+            return load_checked_definition(path)
         except DefinitionError as exc:
             for problem in exc.problems:
                 click.echo(f"{form}: {problem.path}: {problem.message}", err=True)
@@ -62,7 +63,10 @@ def map_command(form: str, output: Path | None, as_text: bool) -> None:
     if output is None:
         click.echo(content, nl=False)
         return
-    output.write_text(content, encoding="utf-8")
+    try:
+        output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write: {exc.strerror or exc}") from None
     click.echo(
         f"{output}: {'routes' if as_text else 'journey map'} of '{graph.slug}', "
         f"{len(graph.nodes)} boxes and {len(graph.edges)} routes",

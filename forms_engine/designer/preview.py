@@ -32,8 +32,9 @@ from flask import Flask, Response, abort, current_app, render_template, request,
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from ..definitions.loader import FormRegistry, Problem
+from ..definitions.loader import DefinitionError, FormRegistry, Problem
 from ..extensions import db
+from .lint import load_checked_definition
 
 #: The config flag that makes an app a preview app.
 PREVIEW_FLAG = "DESIGNER_PREVIEW"
@@ -86,7 +87,7 @@ def _broken(directory: Path, registry: FormRegistry) -> dict[str, Broken]:
         slug = None
         try:
             data = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("slug"), str):
             slug = data["slug"]
@@ -95,6 +96,31 @@ def _broken(directory: Path, registry: FormRegistry) -> dict[str, Broken]:
         if slug:
             found.setdefault(slug, entry)
     return found
+
+
+def _load_folder(directory: Path) -> FormRegistry:
+    """The folder's definitions, as the service loads them. A file nested too deeply to check (a
+    RecursionError, which the service's loader does not catch) is listed as unavailable with that
+    problem, so the other forms are still served and every page says what is wrong."""
+    try:
+        return FormRegistry.from_directory(directory)
+    except RecursionError:
+        pass
+    registry = FormRegistry.empty()
+    for path in sorted(Path(directory).glob("*.json")):
+        if path.name.endswith(".schema.json"):
+            continue
+        try:
+            definition = load_checked_definition(path)
+        except DefinitionError as exc:
+            registry.unavailable[path.stem] = exc.problems
+            continue
+        if definition.slug in registry.forms:
+            problem = Problem("$.slug", f"slug '{definition.slug}' is already used by another file")
+            registry.unavailable[path.stem] = [problem]
+            continue
+        registry.add(definition)
+    return registry
 
 
 def state_of(app: Flask) -> PreviewState:
@@ -111,7 +137,7 @@ def reload_if_changed(app: Flask) -> bool:
         now = snapshot(state.directory)
         if now == state.snapshot:
             return False  # another request reloaded first
-        registry = FormRegistry.from_directory(state.directory)
+        registry = _load_folder(state.directory)
         app.extensions["forms_engine.registry"] = registry
         state.broken = _broken(state.directory, registry)
         state.snapshot = now
@@ -268,8 +294,11 @@ def init_app(app: Flask) -> None:
     app.config["MAIL_OUTBOX_DIR"] = folder / "outbox"
     mail.init_app(app)
     directory = Path(app.config["FORM_DEFINITIONS_DIR"])
-    # The snapshot is taken before create_app loads the registry: a change in between reloads once.
+    # The snapshot is taken before the registry is loaded: a change in between reloads once. The
+    # registry is loaded here (create_app keeps one already there) so that a file too deeply
+    # nested to check cannot stop the preview starting.
     app.extensions[STATE_KEY] = PreviewState(directory, folder, snapshot(directory))
+    app.extensions["forms_engine.registry"] = _load_folder(directory)
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.add_url_rule("/_preview/<slug>/map", "designer_preview_map", preview_map)

@@ -88,7 +88,24 @@ def a_form_with_an_error(folder: Path) -> Path:
     return a_file(folder, "hint-as-label.json", json.dumps(data))
 
 
+def too_deep_json(folder: Path, suffix: str = ".json") -> Path:
+    """Nested far past Python's recursion limit: the parser itself gives up."""
+    text = "[" * 100_000 + "]" * 100_000
+    return a_file(folder, f"deep{suffix}", text if suffix == ".json" else f"a: {text}\n")
+
+
+def too_deep_condition(folder: Path) -> Path:
+    """A definition that parses, with a page condition 400 `not`s deep: too deep to validate."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    condition: dict[str, object] = {"component": "fullName", "op": "answered"}
+    for _ in range(400):
+        condition = {"not": condition}
+    data["pages"][1]["condition"] = condition
+    return a_file(folder, "deep-condition.json", json.dumps(data))
+
+
 Args = Callable[[Path], list[str | Path]]
+TOO_DEEP = "nested too deeply"
 
 CASES: list[tuple[str, Args, int, str]] = [
     # new
@@ -141,6 +158,22 @@ CASES: list[tuple[str, Args, int, str]] = [
         "has no form fields",
     ),
     ("import pdf without a file", lambda d: ["import", "pdf"], 2, "Missing argument"),
+    # nested too deeply to read or check (RecursionError), and files that cannot be written
+    ("validate deep JSON", lambda d: ["validate", too_deep_json(d)], 1, TOO_DEEP),
+    ("validate a deep condition", lambda d: ["validate", too_deep_condition(d)], 1, TOO_DEEP),
+    ("lint deep JSON", lambda d: ["lint", too_deep_json(d)], 1, TOO_DEEP),
+    ("lint a deep condition", lambda d: ["lint", too_deep_condition(d)], 1, TOO_DEEP),
+    ("map deep JSON", lambda d: ["map", too_deep_json(d)], 1, TOO_DEEP),
+    ("map a deep condition", lambda d: ["map", too_deep_condition(d)], 1, TOO_DEEP),
+    ("import deep JSON", lambda d: ["import", "defra", too_deep_json(d)], 1, TOO_DEEP),
+    ("import deep YAML", lambda d: ["import", "defra", too_deep_json(d, ".yaml")], 1, TOO_DEEP),
+    ("map to a missing folder", lambda d: ["map", POULTRY, "-o", d / "no" / "x.svg"], 1, "cannot write"),
+    (
+        "import pdf to a missing folder",
+        lambda d: ["import", "pdf", a_fillable_pdf(d), "-o", d / "no" / "x.json"],
+        1,
+        "cannot write",
+    ),
     # reference
     ("reference is up to date", lambda d: ["reference", "--check"], 0, "up to date"),
     ("reference out of date", lambda d: ["reference", "--check", "--output", d / "ref.md"], 1, "out of date"),

@@ -132,6 +132,43 @@ def read_example() -> dict[str, Any]:
     return data
 
 
+def deeply_nested(folder: Path) -> tuple[str, str]:
+    """Two files Python's recursion limit stops: JSON 100,000 arrays deep, and a valid-looking
+    definition whose page condition is 400 `not`s deep (too deep for the validator)."""
+    (folder / "deep-json.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    data = read_example()
+    data["slug"] = "deep-condition"
+    condition: dict[str, Any] = {"component": "fullName", "op": "answered"}
+    for _ in range(400):
+        condition = {"not": condition}
+    data["pages"][1]["condition"] = condition
+    write(folder, data, "deep-condition")
+    return "deep-json", "deep-condition"
+
+
+def test_files_nested_too_deeply_to_check_are_problems_not_errors(tmp_path: Path, folder: Path) -> None:
+    """At start and on a change: the other forms are still served; the deep files are listed with
+    their problem, and the deep definition's pages show it."""
+    deeply_nested(folder)
+    app = create_preview_app(folder, tmp_path / "deep", **preview_config())
+    client = BrowserClient(app)
+    assert get_ok(client, f"/{POULTRY}/").h1 == read(folder)["title"]["en"]
+    index = get_ok(client, "/")
+    assert [h.get_text(strip=True) for h in index.soup.select("#unavailable h3")] == [
+        "deep-condition.json",
+        "deep-json.json",
+    ]
+    assert "nested too deeply" in index.soup.select_one("#unavailable").get_text()
+    page = get_ok(client, "/deep-condition/")
+    assert page.h1 == "This form cannot be shown"
+    assert "nested too deeply" in page.soup.select_one("#problems").get_text()
+    # Edited while the preview runs: the same.
+    (folder / "deep-json.json").write_text("[" * 100_001 + "]" * 100_001, encoding="utf-8")
+    assert get_ok(client, f"/{POULTRY}/").status == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_a_new_file_is_served_and_a_removed_one_goes(preview_app: Flask, folder: Path) -> None:
     client = BrowserClient(preview_app)
     assert client.get("/new-form/").status == 404

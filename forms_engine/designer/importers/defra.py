@@ -60,6 +60,8 @@ __all__ = [
 
 
 # -- placeholders for what the native format needs and Defra's does not hold -------------------------
+#: A file nested past Python's recursion limit: refused with this, never a traceback.
+TOO_DEEP = "nested too deeply to read or convert (hundreds of levels): not a Defra Forms definition"
 PLACEHOLDER_REFERENCE = "TODO-REF"
 PLACEHOLDER_ORGANISATION = "Defra"
 PLACEHOLDER_CONTACT_NAME = "TODO: the team that answers questions about this form"
@@ -103,6 +105,8 @@ def load_defra_file(path: Path) -> Any:
         return _parse_yaml(text)
     try:
         return json.loads(text)
+    except RecursionError:
+        raise DefraImportError(TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         json_problem = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         if path.suffix.lower() == ".json":
@@ -116,6 +120,8 @@ def load_defra_file(path: Path) -> Any:
 def _parse_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise DefraImportError(TOO_DEEP) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -1173,11 +1179,15 @@ def defra_command(files: tuple[Path, ...], output_dir: Path | None, force: bool)
     for path in files:
         try:
             result = convert_defra(load_defra_file(path), path.name)
+            problems = validate_definition_data(result.definition)
+        except RecursionError:
+            click.echo(f"{path}: error: {TOO_DEEP}", err=True)
+            failed = True
+            continue
         except DefraImportError as exc:
             click.echo(f"{path}: error: {exc}", err=True)
             failed = True
             continue
-        problems = validate_definition_data(result.definition)
         if problems:
             click.echo(
                 f"{path}: error: the importer made a definition that is not valid (please report this):",

@@ -995,6 +995,8 @@ def pdf_command(file: Path, slug: str | None, output: Path | None, force: bool) 
         raise click.ClickException(f"{output} already exists: use --force to replace it")
     try:
         result = import_pdf(file, slug=slug)
+    except RecursionError:
+        raise click.ClickException(f"{file}: its form fields are nested too deeply to read") from None
     except PdfImportError as exc:
         for finding in exc.report:
             click.echo(str(finding), err=True)
@@ -1005,7 +1007,10 @@ def pdf_command(file: Path, slug: str | None, output: Path | None, force: bool) 
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write: {exc.strerror or exc}") from None
     click.echo(
         f"{output}: drafted '{result.definition['slug']}', {len(result.definition['pages'])} pages, "
         f"{len(result.report)} findings",
