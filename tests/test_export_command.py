@@ -18,11 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from flask import Flask
+from sqlalchemy import select
 
 from forms_engine import form_registry
 from forms_engine.definitions.model import FormDefinition, build_definition
+from forms_engine.extensions import db
 from forms_engine.submissions import exporting
 from forms_engine.submissions.export import columns
+from forms_engine.submissions.models import Submission, UploadedFile
+from forms_engine.submissions.payload import submission_payload
 
 from .test_export import BADGERS, HOSTILE, load_json
 from .test_exports_formats import UNICODE, sheet_rows, store
@@ -91,6 +95,34 @@ def test_each_format_is_written_to_the_output_file_and_parses(
         payloads = json.loads(data)
         assert [p["reference"] for p in payloads] == references
         assert payloads[0]["answers"]["applicantName"] == UNICODE
+
+
+def test_json_gives_each_file_its_sha256_as_the_webhook_payload_does(app: Flask) -> None:
+    [reference] = store(app, badgers(app), [date(2024, 5, 1)])
+    with app.app_context():
+        submission = db.session.scalars(select(Submission).where(Submission.reference == reference)).one()
+        [record] = submission.answers["surveyDocuments"]
+        db.session.add(
+            UploadedFile(
+                id=record["id"],
+                journey_id=submission.journey_id,
+                submission_id=submission.id,
+                component="surveyDocuments",
+                filename=record["filename"],
+                content_type=record["content_type"],
+                size=record["size"],
+                sha256="ab" * 32,
+                storage_key="a-key",
+            )
+        )
+        db.session.commit()
+        expected = submission_payload(submission, db.session.scalars(select(UploadedFile)).all())
+        db.session.remove()
+    result = run(app, "--form", BADGERS, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [payload] = json.loads(result.stdout_bytes)
+    assert payload == expected
+    assert [f["sha256"] for f in payload["files"]] == ["ab" * 32]
 
 
 def test_formula_cells_are_neutralised_in_csv_and_xlsx(app: Flask, tmp_path: Path) -> None:
