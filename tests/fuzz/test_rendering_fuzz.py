@@ -8,7 +8,8 @@ app's registry under a slug of its own and:
 - its start page is fetched, the journey started, and every page on the path fetched through the
   Flask test client with the journey state built by answering each page with its example answer,
   up to check answers (or an exit page), in Welsh for every other form that offers Welsh;
-- from check answers the form is sent (every answer re-validated), the confirmation page fetched,
+- from check answers one Change link is followed and its page's example sent again (back to check
+  answers), then the form is sent (every answer re-validated), the confirmation page fetched,
   the stored submission exported as CSV, XLSX, JSON and ZIP, and for every third definition the PDF
   receipt downloaded;
 - every page the example path does not reach (behind a condition, after an exit page) is rendered
@@ -147,6 +148,7 @@ def walk(
         assert soup.html is not None and soup.html["lang"] == language, (target, language)
         if target.endswith("/check-answers"):
             tally.add("pages fetched")
+            change_and_return(client, journey, soup, tally)
             return fetched, client
         parts = target.split("?")[0].split("/")
         if parts[2] == "repeat":
@@ -164,6 +166,28 @@ def walk(
         response = client.post(target, data=example_post(compiled))
         assert response.status == 302, (target, response.status, response.error_summary())
     raise AssertionError("the walk did not reach check answers or an exit page")
+
+
+def change_and_return(client: BrowserClient, journey: Any, check: BeautifulSoup, tally: Tally) -> None:
+    """Follow one of check answers' Change links and send that page's example answers again: the
+    answers unchanged, the browser goes back to check answers."""
+    links = [a["href"] for a in check.select("main .govuk-summary-list__actions a")]
+    parts_of = [link.split("?")[0].split("/") for link in links]
+    pages = [journey.page(p[2] if p[-1].isdigit() else p[-1]) for p in parts_of]
+    changes = [(link, page) for link, page in zip(links, pages, strict=True) if page is not None]
+    if not changes:
+        return
+    link, compiled = changes[tally.counts["pages fetched"] % len(changes)]
+    page = client.get(link)
+    assert page.status == 200, (link, page.status)
+    assert_govuk_page(page.response.data, link)
+    # Files uploaded before are kept (listed on the page): sending them again would add to them.
+    kept = {handler.name for handler in compiled.questions if handler.takes_files}
+    data = {name: value for name, value in example_post(compiled).items() if name not in kept}
+    response = client.post(link, data=data)
+    assert response.status == 302, (link, response.status, response.error_summary())
+    assert location(response).split("?")[0].endswith("/check-answers"), (link, location(response))
+    tally.add("answers changed")
 
 
 def send(app: Flask, definition: Any, client: BrowserClient, tally: Tally, receipt: bool) -> None:
