@@ -16,9 +16,11 @@ from its own piece of that schema:
 - the parts the schema cannot express are hand-written: unique page ids, paths and component
   names, one list (items from `$defs/list`, values made unique) for each choice question, sections,
   conditions that refer to questions on earlier pages with an operator and value that fit the
-  question, at most one repeat of one page, an exit page, the confirmation email question;
+  question (sometimes grouped with all/any, negated, or named and referred to by `ref`), at most
+  one repeat of one page, an exit page, the confirmation email question;
 - options that the cross-reference checks reject (minLength above maxLength, minSelected above the
-  list's length, earliest after latest...) are repaired most of the time and left alone sometimes,
+  list's length, date bounds that are not real dates or come in the wrong order, a webhook on plain
+  http, list values with spaces at either end...) are repaired most of the time and left alone sometimes,
   and with a small probability a deliberate cross-reference mistake is made (a duplicate name, a
   reserved path or name, an unknown list or section, a condition on a later page), so the
   validator's reference checks see bad input too.
