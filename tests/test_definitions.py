@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from forms_engine.config import ROOT
 from forms_engine.definitions.loader import (
     RESERVED_NAMES,
     RESERVED_PATHS,
+    TOO_DEEP,
     DefinitionError,
     FormRegistry,
     Problem,
@@ -414,6 +416,22 @@ def test_a_bad_file_makes_only_that_form_unavailable(tmp_path: Path) -> None:
     assert registry.unavailable["same-slug"] == [
         Problem("$.slug", "slug 'all-components' is already used by another file")
     ]
+
+
+def test_a_file_nested_too_deeply_to_check_makes_only_that_form_unavailable(tmp_path: Path) -> None:
+    """JSON nested past Python's recursion limit, or a condition hundreds of `not`s deep, is a problem
+    of that file: the service still starts with its other forms."""
+    (tmp_path / "good.json").write_text(json.dumps(ALL_COMPONENTS))
+    (tmp_path / "deep-json.json").write_text("[" * 100_000 + "]" * 100_000)
+    deep = copy.deepcopy(ALL_COMPONENTS) | {"slug": "deep-condition"}
+    condition: dict[str, Any] = {"component": "fullName", "op": "answered"}
+    for _ in range(max(400, sys.getrecursionlimit() * 2 // 5)):  # a few calls a level
+        condition = {"not": condition}
+    deep["pages"][1]["condition"] = condition
+    (tmp_path / "deep-condition.json").write_text(json.dumps(deep))
+    registry = FormRegistry.from_directory(tmp_path)
+    assert list(registry.forms) == ["all-components"]
+    assert registry.unavailable == {"deep-json": [TOO_DEEP], "deep-condition": [TOO_DEEP]}
 
 
 # -- the model ------------------------------------------------------------------------------------

@@ -653,13 +653,21 @@ def parse_definition_file(path: Path) -> Any:
         ) from exc
 
 
+#: What a definition nested hundreds of levels deep (JSON in JSON, conditions inside conditions) gets
+#: instead of a RecursionError, which would otherwise stop the service loading its other forms.
+TOO_DEEP = Problem("$", "nested too deeply to read or check (hundreds of levels): flatten it")
+
+
 def load_definition(path: Path) -> FormDefinition:
     """Load one definition file, raising DefinitionError listing every problem."""
-    data = parse_definition_file(path)
-    problems = validate_definition_data(data)
-    if problems:
-        raise DefinitionError(str(path), problems)
-    return build_definition(data)
+    try:
+        data = parse_definition_file(path)
+        problems = validate_definition_data(data)
+        if problems:
+            raise DefinitionError(str(path), problems)
+        return build_definition(data)
+    except RecursionError:
+        raise DefinitionError(str(path), [TOO_DEEP]) from None
 
 
 @dataclass

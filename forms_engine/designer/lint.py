@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from ..definitions import conditions
 from ..definitions.loader import (
+    TOO_DEEP,
     DefinitionError,
     Problem,
     definition_warnings,
@@ -1207,11 +1208,6 @@ def _invalid(problem: Problem) -> Finding:
         problem.message,
         "make the definition valid (forms-engine validate; docs/reference.md describes every property)",
     )
-
-
-#: What a definition nested past Python's recursion limit (JSON hundreds of levels deep, or
-#: conditions inside conditions) gets instead of a RecursionError's traceback.
-TOO_DEEP = Problem("$", "nested too deeply to read or check (hundreds of levels): flatten it")
 
 
 def load_checked_definition(path: Path) -> FormDefinition:

@@ -32,9 +32,8 @@ from flask import Flask, Response, abort, current_app, render_template, request,
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
-from ..definitions.loader import DefinitionError, FormRegistry, Problem
+from ..definitions.loader import FormRegistry, Problem
 from ..extensions import db
-from .lint import load_checked_definition
 
 #: The config flag that makes an app a preview app.
 PREVIEW_FLAG = "DESIGNER_PREVIEW"
@@ -99,28 +98,10 @@ def _broken(directory: Path, registry: FormRegistry) -> dict[str, Broken]:
 
 
 def _load_folder(directory: Path) -> FormRegistry:
-    """The folder's definitions, as the service loads them. A file nested too deeply to check (a
-    RecursionError, which the service's loader does not catch) is listed as unavailable with that
-    problem, so the other forms are still served and every page says what is wrong."""
-    try:
-        return FormRegistry.from_directory(directory)
-    except RecursionError:
-        pass
-    registry = FormRegistry.empty()
-    for path in sorted(Path(directory).glob("*.json")):
-        if path.name.endswith(".schema.json"):
-            continue
-        try:
-            definition = load_checked_definition(path)
-        except DefinitionError as exc:
-            registry.unavailable[path.stem] = exc.problems
-            continue
-        if definition.slug in registry.forms:
-            problem = Problem("$.slug", f"slug '{definition.slug}' is already used by another file")
-            registry.unavailable[path.stem] = [problem]
-            continue
-        registry.add(definition)
-    return registry
+    """The folder's definitions, as the service loads them: a file that cannot be loaded (even one
+    nested too deeply to check) is listed as unavailable with its problems, and the other forms are
+    still served."""
+    return FormRegistry.from_directory(directory)
 
 
 def state_of(app: Flask) -> PreviewState:
