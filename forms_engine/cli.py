@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from .definitions.loader import DefinitionError, definition_warnings
+from .definitions.loader import DefinitionError, definition_warnings, load_definition
 from .extensions import db
 
 
@@ -44,8 +44,6 @@ def validate_command(paths: tuple[Path, ...]) -> None:
 
     Warnings (such as text missing a translation into a language the form declares) are printed as
     `warning: PATH: $.json.path: message` and do not fail the check."""
-    from .designer.lint import load_checked_definition
-
     failed = False
     for path in paths:
         if not path.is_file():
@@ -53,7 +51,7 @@ def validate_command(paths: tuple[Path, ...]) -> None:
             failed = True
             continue
         try:
-            definition = load_checked_definition(path)
+            definition = load_definition(path)
         except DefinitionError as exc:
             failed = True
             for problem in exc.problems:

@@ -26,11 +26,10 @@ from ..definitions.loader import (
     DefinitionError,
     Problem,
     definition_warnings,
-    load_definition,
     parse_definition_file,
     validate_definition_data,
 )
-from ..definitions.model import CONTENT_TYPES, QUESTION_TYPES, FormDefinition, resolve_date_bound
+from ..definitions.model import CONTENT_TYPES, QUESTION_TYPES, resolve_date_bound
 
 Level = Literal["error", "warning"]
 Data = Mapping[str, Any]
@@ -1208,15 +1207,6 @@ def _invalid(problem: Problem) -> Finding:
         problem.message,
         "make the definition valid (forms-engine validate; docs/reference.md describes every property)",
     )
-
-
-def load_checked_definition(path: Path) -> FormDefinition:
-    """`load_definition` for the designer commands: a definition nested too deeply to read or check
-    is a DefinitionError like any other problem, never a traceback."""
-    try:
-        return load_definition(path)
-    except RecursionError:
-        raise DefinitionError(str(path), [TOO_DEEP]) from None
 
 
 def check_definition(data: Any) -> LintResult:

@@ -13,10 +13,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from ..definitions.loader import DefinitionError
+from ..definitions.loader import DefinitionError, load_definition
 from ..definitions.model import FormDefinition
 from .journey_map import journey_graph, render_svg, routes_text
-from .lint import load_checked_definition
 
 
 def _definition(form: str) -> FormDefinition:
@@ -26,7 +25,7 @@ def _definition(form: str) -> FormDefinition:
         if not path.is_file():
             raise click.ClickException(f"{form}: file not found")
         try:
-            return load_checked_definition(path)
+            return load_definition(path)
         except DefinitionError as exc:
             for problem in exc.problems:
                 click.echo(f"{form}: {problem.path}: {problem.message}", err=True)
